@@ -1,0 +1,1 @@
+"""Default taxonomy, lexicons, seed sentences and sample article (data package)."""

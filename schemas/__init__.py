@@ -1,0 +1,1 @@
+"""JSON Schemas shipped with slant (data package)."""
