@@ -29,7 +29,7 @@ def _cmd_taxonomy_check(args):
     from .taxonomy import load_taxonomy
 
     tax = load_taxonomy(args.file)
-    print(f"{args.file}: ok, taxonomy {tax.id} {tax.version}, {len(tax.categories)} categories in {len(tax.groups)} groups")
+    print(f"{args.file or tax.source}: ok, taxonomy {tax.id} {tax.version}, {len(tax.categories)} categories in {len(tax.groups)} groups")
     return 0
 
 
@@ -51,7 +51,7 @@ def _add_taxonomy(sub):
     p = sub.add_parser("taxonomy", help="check and render taxonomies")
     tsub = p.add_subparsers(dest="taxonomy_command", required=True)
     c = tsub.add_parser("check", help="validate a taxonomy file; lists every problem")
-    c.add_argument("file")
+    c.add_argument("file", nargs="?", help="taxonomy JSON (default: the bundled labels/rhetoric.json)")
     c.set_defaults(func=_cmd_taxonomy_check)
     c = tsub.add_parser("config", help="print the Label Studio labeling config (XML)")
     c.add_argument("file")

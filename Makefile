@@ -1,0 +1,51 @@
+# make demo: set up and run slant's main job on an embedded Label Studio.
+# make test: set up everything from nothing and run every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.slant-installed
+CHROMIUM := /usr/bin/chromium
+PYTEST_ARGS ?=
+
+.PHONY: help setup test test-unit demo chromium bench clean
+
+help:
+	@echo "make demo   set up and run slant on an embedded Label Studio (Ctrl-C to stop)"
+	@echo "make test   set up (venv, package with extras, Label Studio, chromium) and run all tests"
+	@echo "make bench  run the benchmarks in benchmarks/"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[studio,dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Browser tests drive Debian's Chromium. CI runs as root and installs it; elsewhere the
+# browser tests are skipped with the reason printed by pytest.
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: $(CHROMIUM) is missing and this is not root: browser tests will be skipped"; fi
+
+test: setup chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: setup
+	$(PY) -m pytest -m "not integration and not browser and not slow" $(PYTEST_ARGS)
+
+demo: setup
+	$(VENV)/bin/slant demo
+
+bench: setup
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf build dist *.egg-info plugin/*.egg-info .pytest_cache

@@ -1,0 +1,50 @@
+"""The wheel carries schemas/ and labels/ and works outside the repository."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+        check=True, cwd=out,
+    )
+    (path,) = out.glob("slant-*.whl")
+    return path
+
+
+def test_wheel_carries_data(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "slant/schemas/taxonomy.schema.json" in names
+    assert "slant/schemas/reviewed.schema.json" in names
+    assert "slant/labels/rhetoric.json" in names
+    assert any(n.startswith("slant/labels/lexicons/") for n in names)
+    assert any(n.startswith("slant/labels/seed/") and n.endswith(".jsonl") for n in names)
+
+
+@pytest.mark.slow
+def test_installed_wheel_checks_default_taxonomy_outside_repo(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(wheel)], check=True, cwd=tmp_path)
+    where = subprocess.run(
+        [str(py), "-c", "from slant.resources import default_taxonomy_path; print(default_taxonomy_path())"],
+        check=True, cwd=tmp_path, capture_output=True, text=True,
+    ).stdout.strip()
+    assert where.startswith(str(venv)), where
+    done = subprocess.run(
+        [str(venv / "bin" / "slant"), "taxonomy", "check", where], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ok, taxonomy rhetoric 1.0.0" in done.stdout
+    default = subprocess.run([str(py), "-m", "slant", "taxonomy", "check"], cwd=tmp_path, capture_output=True, text=True)
+    assert default.returncode == 0, default.stderr
