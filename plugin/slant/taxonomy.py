@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -82,15 +83,15 @@ class Taxonomy:
     source: str = "<memory>"
     raw: dict = field(default_factory=dict, hash=False, compare=False, repr=False)
 
-    @property
+    @cached_property
     def ids(self):
         return tuple(c.id for c in self.categories)
 
-    @property
+    @cached_property
     def sentence_ids(self):
         return tuple(c.id for c in self.categories if c.sentence_level)
 
-    @property
+    @cached_property
     def span_ids(self):
         return tuple(c.id for c in self.categories if c.span_level)
 
@@ -110,7 +111,7 @@ class Taxonomy:
                 return c.id
         return None
 
-    @property
+    @cached_property
     def hash(self):
         """Hash of what a model depends on: taxonomy id and the category ids and levels.
 
