@@ -5,16 +5,8 @@ import logging
 import pytest
 
 from slant.cli import main
-from slant.dataset import (
-    iter_reviewed,
-    import_brat,
-    import_csv,
-    import_ptc,
-    load_reviewed,
-    parse_mapping,
-    source_is_named,
-    write_jsonl,
-)
+from slant.dataset import iter_reviewed, load_reviewed, write_jsonl
+from slant.importers import import_brat, import_csv, import_ptc, parse_mapping, source_is_named
 from slant.errors import DataError, InputError
 from slant.taxonomy import load_taxonomy
 
