@@ -1,0 +1,126 @@
+"""Shared fixtures.
+
+`label_studio` is one real Label Studio server for the whole session (free port,
+temporary data dir, legacy tokens on, the same environment `slant studio` uses).
+Integration tests take it and mark themselves ``@pytest.mark.integration``:
+
+    def test_x(label_studio):
+        sdk = label_studio.client()          # label_studio_sdk.LabelStudio, for test set-up
+        studio = label_studio.studio()       # slant.studio.Studio, what slant code takes
+        label_studio.url, label_studio.api_key, label_studio.email, label_studio.password
+        label_studio.stop(kill=True); label_studio.restart()   # fault tests
+
+The port can change across a restart (Label Studio moves on when its port is busy), so
+read ``label_studio.url`` after restarting.
+"""
+
+import importlib.util
+import socket
+from pathlib import Path
+
+import pytest
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveStudio:
+    """Handle on the session's Label Studio server."""
+
+    def __init__(self, data_dir, port):
+        self.data_dir = Path(data_dir)
+        self.requested_port = port
+        self.server = None
+
+    def start(self):
+        from slant.studio import start_studio
+
+        self.server = start_studio(data_dir=self.data_dir, port=self.requested_port, timeout=360)
+        return self
+
+    @property
+    def url(self):
+        return self.server.url
+
+    @property
+    def port(self):
+        return self.server.port
+
+    @property
+    def api_key(self):
+        return self.server.api_key
+
+    @property
+    def email(self):
+        return self.server.username
+
+    username = email
+
+    @property
+    def password(self):
+        return self.server.password
+
+    @property
+    def running(self):
+        return self.server is not None and self.server.process is not None and self.server.process.poll() is None
+
+    def client(self, api_key=None):
+        """A fresh `label_studio_sdk.LabelStudio` client (admin token by default)."""
+        from label_studio_sdk import LabelStudio
+
+        return LabelStudio(base_url=self.url, api_key=api_key or self.api_key, timeout=300)
+
+    def studio(self, api_key=None):
+        """A connected `slant.studio.Studio`."""
+        from slant.studio import connect
+
+        return connect(self.url, api_key or self.api_key)
+
+    def stop(self, *, kill=False):
+        """Stop the server (SIGKILL with `kill`, to simulate a crash)."""
+        if self.server is not None:
+            self.server.stop(kill=kill)
+
+    def restart(self):
+        """Start again on the same data dir (same database, users and token)."""
+        self.stop()
+        return self.start()
+
+    def __repr__(self):
+        return f"LiveStudio(url={self.url if self.server else None!r}, data_dir={str(self.data_dir)!r})"
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory):
+    """A real Label Studio for the session; skipped only when label-studio is not installed."""
+    if importlib.util.find_spec("label_studio") is None:
+        pytest.skip("label-studio is not installed (pip install 'slant[studio]'); integration tests need a real server")
+    live = LiveStudio(tmp_path_factory.mktemp("label-studio"), _free_port())
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture(scope="session")
+def default_model_cache(tmp_path_factory):
+    """A cache directory holding the default model, built once per session (~10 s)."""
+    from slant.model import build_default_model
+    from slant.taxonomy import load_taxonomy
+
+    cache = tmp_path_factory.mktemp("slant-cache")
+    build_default_model(taxonomy=load_taxonomy(), cache_dir=cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def default_model(default_model_cache):
+    """The default model (labels/seed, default taxonomy), loaded from the session cache."""
+    from slant.model import load_model
+    from slant.taxonomy import load_taxonomy
+
+    return load_model(taxonomy=load_taxonomy(), cache_dir=default_model_cache)
