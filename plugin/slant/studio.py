@@ -29,6 +29,9 @@ from .taxonomy import CHOICES_NAME, SPANS_NAME, render_config
 
 __all__ = [
     "MLBackend",
+    "export_snapshot",
+    "project_titles",
+    "user_emails",
     "MLConnection",
     "connect_ml_backend",
     "ml_backends",
@@ -863,3 +866,52 @@ def push_selected(studio, paths, *, project, taxonomy, model, n, strategy="uncer
         model_version_set=version_set, label_counts=dict(labels), seconds=time.perf_counter() - began,
     )
     return result, selection
+
+
+# --- export snapshots (slant pull) ----------------------------------------------------
+
+def project_titles(studio):
+    """Titles of every project on the server (for 'did you mean' messages)."""
+    return [p.title or "" for p in studio.call("list projects", lambda: list(studio.sdk.projects.list(page_size=100)))]
+
+
+def export_snapshot(studio, project, dest, *, timeout=1800.0, poll=0.5, chunk_size=1 << 20):
+    """Create a full JSON export snapshot of `project` and stream it into the file `dest`.
+
+    Label Studio builds the snapshot in the background; it is polled until it completes,
+    then downloaded chunk by chunk (never held in memory whole). Returns the bytes written.
+    """
+    proj = resolve_project(studio, project)
+    exports = studio.sdk.projects.exports
+    # Snapshots leave predictions out and name annotators by id unless asked: slant needs the
+    # predictions shown to annotators and each annotator's email.
+    options = {"predictions": {"only_id": False}, "annotations__completed_by": {"only_id": False}}
+    snap = studio.call(f"create an export snapshot of project {proj.id}", exports.create, id=proj.id,
+                       title=f"slant pull {time.strftime('%Y-%m-%d %H:%M:%S')}", serialization_options=options)
+    deadline = time.monotonic() + timeout
+    while snap.status != "completed":
+        if snap.status == "failed":
+            raise StudioError(f"Label Studio could not build the export snapshot {snap.id} of project {proj.title!r} "
+                              "(status failed); check the server log, then run the command again")
+        if time.monotonic() > deadline:
+            raise StudioError(f"the export snapshot {snap.id} of project {proj.title!r} was not ready after {timeout:.0f} s "
+                              f"(status {snap.status}); the server is busy: run the command again later")
+        time.sleep(poll)
+        snap = studio.call("read the export snapshot's status", exports.get, id=proj.id, export_pk=snap.id)
+
+    def download():
+        written = 0
+        with Path(dest).open("wb") as fh:
+            for chunk in exports.download(id=proj.id, export_pk=snap.id, export_type="JSON",
+                                          request_options={"chunk_size": chunk_size}):
+                fh.write(chunk)
+                written += len(chunk)
+        return written
+
+    return studio.call(f"download the export snapshot {snap.id}", download)
+
+
+def user_emails(studio):
+    """``{user id: email}`` of the server's users: snapshots name annotators by id only."""
+    users = studio.call("list users", studio.sdk.users.list)
+    return {int(u.id): u.email for u in users if u.id is not None and u.email}

@@ -1,0 +1,200 @@
+"""slant.pull on small hand-written Label Studio exports (no server)."""
+
+import json
+
+import pytest
+from slant.cli import main
+from slant.dataset import load_reviewed
+from slant.errors import DataError, InputError
+from slant.pull import adjudicate, iter_export, pull_export, reviewed_records
+from slant.taxonomy import load_taxonomy
+
+
+@pytest.fixture(scope="module")
+def tax():
+    return load_taxonomy()
+
+
+def _name(tax, cid):
+    return tax.category(cid).name
+
+
+def _ann(tax, who, cats, *, cancelled=False, gt=False, spans=(), note=None, extra=(), at="2024-01-01T00:00:00"):
+    result = [{"from_name": "categories", "to_name": "text", "type": "choices",
+               "value": {"choices": [_name(tax, c) for c in cats] + list(extra)}}]
+    for start, end, cid in spans:
+        result.append({"from_name": "spans", "to_name": "text", "type": "labels",
+                       "value": {"start": start, "end": end, "text": "x", "labels": [_name(tax, cid)]}})
+    if note:
+        result.append({"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": [note]}})
+    return {"id": hash((str(who), at)) % 10**6, "completed_by": who, "was_cancelled": cancelled, "ground_truth": gt,
+            "result": [] if cancelled else result, "created_at": at, "updated_at": at, "lead_time": 3.5}
+
+
+def _task(i, anns, predictions=(), **data):
+    d = {"text": f"Sentence number {i} says something.", "doc_id": "doc1", "sentence_index": i, "start": i * 40,
+         "end": i * 40 + 33, "slant_id": f"sid{i}", "doc_title": "Doc", "outlet": "Gazette", **data}
+    return {"id": 100 + i, "project": 7, "data": d, "annotations": list(anns), "predictions": list(predictions)}
+
+
+def _write(path, tasks, indent=None):
+    path.write_text(json.dumps(tasks, indent=indent), encoding="utf-8")
+    return path
+
+
+def _users():
+    return [{"id": 1, "email": "a@x.org"}, {"id": 2, "email": "b@x.org"}, 3]  # object or bare id: both occur
+
+
+@pytest.mark.parametrize("sets,policy,gt,want", [
+    ([{"a"}, {"a", "b"}, {"b"}], "majority", None, (["a", "b"], "majority", True)),
+    ([{"a"}, {"b"}], "majority", None, ([], "majority", True)),              # 1 of 2 is a tie: not included
+    ([{"a"}, {"a", "b"}], "unanimous", None, (["a"], "unanimous", False)),   # sets differ: no decision
+    ([{"a"}, {"a"}], "unanimous", None, (["a"], "unanimous", True)),
+    ([{"a"}, {"b"}, {"b"}], "ground-truth", 0, (["a"], "ground-truth", True)),
+    ([{"a"}, {"b"}, {"b"}], "ground-truth", None, (["b"], "majority", True)),  # no ground truth: majority
+    ([{"a"}, {"b"}], "any", None, (["a", "b"], "any", True)),
+    ([], "majority", None, ([], "majority", False)),
+])
+def test_adjudicate(sets, policy, gt, want):
+    assert adjudicate(sets, policy, gt) == want
+
+
+def test_records_carry_annotators_labels_prediction_and_metadata(tax, tmp_path):
+    c1, c2, c3 = tax.sentence_ids[:3]
+    s1 = tax.span_ids[0]
+    u = _users()
+    pred_old = {"id": 1, "model_version": "old", "created_at": "2024-01-01", "score": 0.5,
+                "result": [{"from_name": "categories", "to_name": "text", "type": "choices", "score": 0.9,
+                            "value": {"choices": [_name(tax, c3)]}}]}
+    pred_new = {"id": 2, "model_version": "seed-1", "created_at": "2023-01-01", "score": 0.6,
+                "result": [{"from_name": "categories", "to_name": "text", "type": "choices", "score": 0.7,
+                            "value": {"choices": [_name(tax, c1)]}}]}
+    tasks = [
+        _task(0, [_ann(tax, u[0], [c1], spans=[(0, 8, s1)], note="sure"), _ann(tax, u[1], [c1, c2], spans=[(0, 8, s1)]),
+                  _ann(tax, u[2], [c2]), _ann(tax, u[0], [], cancelled=True)], [pred_old, pred_new]),
+        _task(1, [_ann(tax, u[0], [c3])], [pred_old]),
+        _task(2, []),
+    ]
+    out = tmp_path / "reviewed.jsonl"
+    s = pull_export(_write(tmp_path / "export.json", tasks, indent=2), out, taxonomy=tax, model_version="seed-1",
+                    project="Harbor")
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(recs) == 3 and load_reviewed(out, taxonomy=tax)  # valid against the schema
+    r = recs[0]
+    assert r["labels"] == sorted([c1, c2]) and r["policy"] == "majority" and r["adjudicated"] is True
+    assert r["spans"] == [{"start": 0, "end": 8, "label": s1, "text": "x"}]
+    assert [a["annotator"] for a in r["annotations"]] == ["a@x.org", "b@x.org", 3]
+    assert [a["annotator_id"] for a in r["annotations"]] == [1, 2, 3]
+    assert r["annotations"][0]["note"] == "sure" and r["annotations"][0]["lead_time"] == 3.5
+    assert r["cancelled"] == 1
+    assert r["prediction"] == {"labels": [c1], "scores": {c1: 0.7}, "model_version": "seed-1"}  # the project's version
+    assert recs[1]["prediction"]["model_version"] == "old"  # else the latest
+    assert r["model_version"] == "seed-1"
+    assert (r["id"], r["doc_id"], r["task_id"], r["project_id"], r["sentence_index"], r["start"], r["end"]) == (
+        "sid0", "doc1", 100, 7, 0, 0, 33)
+    assert r["data"]["outlet"] == "Gazette" and "text" not in r["data"]
+    assert r["taxonomy"] == {"id": tax.id, "version": tax.version}
+    assert recs[2]["annotations"] == [] and recs[2]["adjudicated"] is False
+    assert (s.tasks, s.written, s.cancelled, s.annotations, s.annotated_tasks, s.skipped) == (3, 3, 1, 4, 2, 0)
+    assert s.policies == {"majority": 2} and s.labels[c1] == 1
+    text = s.format()
+    assert "pulled 3 tasks from project 'Harbor': wrote 3 records" in text and "1 cancelled" in text
+    assert "1 tasks without annotations" in text
+
+
+def test_min_annotators_skips_and_counts(tax, tmp_path):
+    c1 = tax.sentence_ids[0]
+    u = _users()
+    tasks = [_task(0, [_ann(tax, u[0], [c1]), _ann(tax, u[1], [c1])]),
+             _task(1, [_ann(tax, u[0], [c1]), _ann(tax, u[1], [], cancelled=True)]), _task(2, [])]
+    s = pull_export(_write(tmp_path / "e.json", tasks), tmp_path / "o.jsonl", taxonomy=tax, min_annotators=2)
+    assert (s.written, s.skipped, s.cancelled) == (1, 2, 1)
+    assert "skipped 2 tasks with fewer than 2 annotations" in s.format()
+
+
+def test_policies_ground_truth_unanimous_any(tax, tmp_path):
+    c1, c2 = tax.sentence_ids[:2]
+    u = _users()
+    tasks = [_task(0, [_ann(tax, u[0], [c1], gt=True, at="2024-01-01"), _ann(tax, u[1], [c2]), _ann(tax, u[2], [c2]),
+                       _ann(tax, u[0], [c2], gt=True, at="2024-02-01")]),
+             _task(1, [_ann(tax, u[0], [c1]), _ann(tax, u[1], [c1, c2])])]
+    path = _write(tmp_path / "e.json", tasks)
+    gt = list(reviewed_records(iter_export(path), taxonomy=tax, policy="ground-truth"))
+    assert gt[0]["policy"] == "ground-truth" and gt[0]["labels"] == [c2]  # the newest ground truth
+    assert gt[1]["policy"] == "majority" and gt[1]["labels"] == [c1]
+    un = list(reviewed_records(iter_export(path), taxonomy=tax, policy="unanimous"))
+    assert un[1]["labels"] == [c1] and un[1]["adjudicated"] is False
+    assert list(reviewed_records(iter_export(path), taxonomy=tax, policy="any"))[1]["labels"] == sorted([c1, c2])
+
+
+def test_unknown_labels_are_reported_and_kept(tax, tmp_path):
+    c1 = tax.sentence_ids[0]
+    u = _users()
+    tasks = [_task(0, [_ann(tax, u[0], [c1], extra=["Whataboutism"]), _ann(tax, u[1], [], extra=["Whataboutism"])]),
+             _task(1, [_ann(tax, u[0], [], extra=["Old Label"])])]
+    out = tmp_path / "o.jsonl"
+    s = pull_export(_write(tmp_path / "e.json", tasks), out, taxonomy=tax)
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert recs[0]["unknown_labels"] == ["Whataboutism"] and recs[0]["annotations"][0]["labels"] == [c1]
+    assert recs[0]["annotations"][1]["unknown_labels"] == ["Whataboutism"]
+    assert s.unknown == {"Whataboutism": 2, "Old Label": 1}
+    assert "taxonomy drift): 'Whataboutism' (2), 'Old Label' (1)" in s.format()
+
+
+@pytest.mark.parametrize("content,message", [
+    ('{"tasks": []}', r"expected a JSON array of tasks"),
+    ('[{"id": 1, "data": {"text": "a"}}, ', r"the array is not closed: the file is truncated"),
+    ('[{"id": 1, "data": {"text": "a"', r"not a Label Studio JSON export"),
+    ('[1, 2]', r"expected a task object, found int"),
+    ('[{"id": 1, "data": {"text": "a"}} {"id": 2}]', r"expected ',' or '\]', found '\{'"),
+    ('', r"expected a JSON array of tasks"),
+])
+def test_malformed_export(tmp_path, content, message, tax):
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        pull_export(path, tmp_path / "o.jsonl", taxonomy=tax)
+    assert not (tmp_path / "o.jsonl").exists()  # nothing half-written
+
+
+def test_export_problems(tmp_path, tax):
+    with pytest.raises(InputError, match=r"no such file"):
+        list(iter_export(tmp_path / "nope.json"))
+    (tmp_path / "bin.json").write_bytes(b"[\xff\xfe]")
+    with pytest.raises(DataError, match=r"not UTF-8"):
+        list(iter_export(tmp_path / "bin.json"))
+    with pytest.raises(DataError, match=r"task 100: no text in its data"):
+        pull_export(_write(tmp_path / "e.json", [{"id": 100, "data": {}, "annotations": []}]), tmp_path / "o.jsonl",
+                    taxonomy=tax)
+    with pytest.raises(DataError, match=r"e2.json: no tasks; add sentences with `slant push"):
+        pull_export(_write(tmp_path / "e2.json", []), tmp_path / "o.jsonl", taxonomy=tax)
+    with pytest.raises(DataError, match=r"1 tasks but no annotations \(1 cancelled\); annotate"):
+        pull_export(_write(tmp_path / "e3.json", [_task(0, [_ann(tax, 1, [], cancelled=True)])]),
+                    tmp_path / "o.jsonl", taxonomy=tax)
+    with pytest.raises(InputError, match=r"--policy 'vote': choose one of majority"):
+        list(reviewed_records([], taxonomy=tax, policy="vote"))
+    with pytest.raises(InputError, match=r"--min-annotators -1: must be 0 or more"):
+        list(reviewed_records([], taxonomy=tax, min_annotators=-1))
+
+
+def test_streaming_reads_tasks_across_small_chunks(tmp_path, tax):
+    c1 = tax.sentence_ids[0]
+    tasks = [_task(i, [_ann(tax, 1, [c1] if i % 2 else [])], n=1.5e3, flag=True, nothing=None) for i in range(50)]
+    path = _write(tmp_path / "e.json", tasks, indent=1)
+    assert list(iter_export(path, chunk=7)) == tasks  # objects split anywhere, numbers at chunk ends
+    (tmp_path / "n.json").write_text("[\n 12345 ]")
+    with pytest.raises(DataError, match="found int"):
+        list(iter_export(tmp_path / "n.json", chunk=2))
+
+
+def test_agreement_cli_needs_file_or_project(capsys):
+    assert main(["agreement"]) == 1
+    assert "or --project NAME" in capsys.readouterr().err
+
+
+def test_bare_user_ids_get_emails_from_the_server_list(tax):
+    c1 = tax.sentence_ids[0]
+    recs = list(reviewed_records([_task(0, [_ann(tax, 3, [c1]), _ann(tax, {"id": 4}, [c1]), _ann(tax, 9, [])])],
+                                 taxonomy=tax, emails={3: "c@x.org", 4: "d@x.org"}))
+    assert [(a["annotator"], a["annotator_id"]) for a in recs[0]["annotations"]] == [("c@x.org", 3), ("d@x.org", 4), (9, 9)]
