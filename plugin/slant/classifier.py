@@ -1,0 +1,380 @@
+"""The sentence classifier: word and character n-grams plus cue features, one linear model
+per category, calibrated probabilities, per-category thresholds and explanation spans.
+
+>>> clf = SlantClassifier(cv=2).fit(texts, [["loaded_language"], [], ...], groups=doc_ids)
+>>> clf.predict_proba(["The council rammed the budget through."])   # one column per class
+>>> clf.explain(["The council rammed the budget through."])          # spans per sentence
+
+Saving, loading, model cards and the default model are in `slant.model`.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from .cues import CueFeatures
+from .explain import explain_rows
+from .features import NgramFeatures, Scorer
+from .errors import DataError, InputError
+
+__all__ = ["NBLogisticRegression", "SlantClassifier", "binarize_labels"]
+
+_DUAL_TOL = 1e-2  # liblinear dual tolerance; see SlantClassifier._make_linear
+
+
+def binarize_labels(y, classes=None):
+    """``(Y, classes)``: a 0/1 matrix from label lists (or an indicator matrix).
+
+    `classes` fixes the column order (taxonomy order); unknown labels raise `DataError`.
+    """
+    if sp.issparse(y) or (isinstance(y, np.ndarray) and y.ndim == 2):
+        Y = np.asarray(y.toarray() if sp.issparse(y) else y)
+        if classes is None:
+            classes = [str(i) for i in range(Y.shape[1])]
+        if Y.shape[1] != len(classes):
+            raise DataError(f"label matrix has {Y.shape[1]} columns but there are {len(classes)} classes; pass one column per class")
+        if not np.isin(Y, (0, 1)).all():
+            raise DataError("label matrix must hold only 0 and 1; pass label lists or an indicator matrix")
+        return Y.astype(np.int8), list(classes)
+    y = list(y)
+    for i, labels in enumerate(y):
+        if isinstance(labels, str) or not hasattr(labels, "__iter__"):
+            raise DataError(f"labels of sentence {i} must be a list of category ids, got {labels!r}; use [] for none")
+    if classes is None:
+        classes = sorted({lab for labels in y for lab in labels})
+    index = {c: j for j, c in enumerate(classes)}
+    Y = np.zeros((len(y), len(classes)), dtype=np.int8)
+    for i, labels in enumerate(y):
+        for lab in labels:
+            j = index.get(lab)
+            if j is None:
+                raise DataError(f"sentence {i} has label {lab!r}, which is not a class; known: {', '.join(classes)}")
+            Y[i, j] = 1
+    return Y, list(classes)
+
+
+def _texts(X):
+    if isinstance(X, str):
+        raise InputError("expected a list of sentences, got a single string; wrap it in a list")
+    texts = list(X)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise InputError(f"sentence {i} is {type(t).__name__}, not str; pass a list of strings")
+    return texts
+
+
+def _best_threshold(p, y):
+    """The probability cut that maximises F1 on out-of-fold predictions (ties: higher cut)."""
+    if y.sum() == 0:
+        return 0.5, 0.0
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    tp = np.cumsum(ys)
+    k = np.arange(1, len(ys) + 1)
+    f1 = 2 * tp / (k + ys.sum())
+    # Only cut between distinct probabilities.
+    last = np.r_[ps[1:] != ps[:-1], True]
+    f1 = np.where(last, f1, -1)
+    best = int(np.argmax(f1))
+    nxt = ps[best + 1] if best + 1 < len(ps) else 0.0
+    t = float((ps[best] + nxt) / 2)
+    return float(np.clip(t, 0.05, 0.95)), float(f1[best])
+
+
+def _prf(pred, y):
+    tp = int((pred & y).sum())
+    fp = int((pred & ~y).sum())
+    fn = int((~pred & y).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": p, "recall": r, "f1": f, "support": int(y.sum()), "tp": tp, "fp": fp, "fn": fn}
+
+
+class NBLogisticRegression(ClassifierMixin, BaseEstimator):
+    """Binary logistic regression on features scaled by naive-Bayes log-count ratios.
+
+    The NBSVM idea (Wang & Manning, 2012): a feature that is much more frequent in
+    positive sentences gets a larger scale, so the L2 penalty lets rare but telling
+    words ("thugs", "sham") carry more weight. The scaling folds into `coef_`, so the
+    fitted model is an ordinary linear model.
+    """
+
+    def __init__(self, *, alpha=1.0, C=1.0, class_weight="balanced", random_state=0):
+        self.alpha = alpha
+        self.C = C
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        X = sp.csr_matrix(X)
+        y = np.asarray(y)
+        present = X.copy()
+        present.data = (present.data != 0).astype(np.float64)
+        p = self.alpha + np.asarray(present[y == 1].sum(axis=0)).ravel()
+        q = self.alpha + np.asarray(present[y == 0].sum(axis=0)).ravel()
+        self.ratios_ = np.log(p / p.sum()) - np.log(q / q.sum())
+        lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True,
+                                max_iter=2000, tol=_DUAL_TOL, random_state=self.random_state)
+        lr.fit(X @ sp.diags(self.ratios_), y, sample_weight=sample_weight)
+        self.classes_ = lr.classes_
+        self.coef_ = lr.coef_ * self.ratios_
+        self.intercept_ = lr.intercept_
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self, "coef_")
+        return np.asarray(X @ self.coef_.ravel()).ravel() + self.intercept_[0]
+
+
+class SlantClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-label sentence classifier over taxonomy category ids.
+
+    Features (a `FeatureUnion`): word 1–2-gram and character 2–5-gram TF-IDF
+    (`NgramFeatures`) and cue-family counts plus sentence shape (`CueFeatures`, scaled
+    by `cue_weight`). One linear model per category (`OneVsRestClassifier`): by default
+    logistic regression on naive-Bayes-scaled features (`NBLogisticRegression`; +0.03 F1
+    on PTC loaded language under grouped cross-validation), or plain logistic
+    regression / linear SVM. Out-of-fold decision scores (grouped by document when
+    `groups` is given) fit a sigmoid calibration and the F1-maximising threshold per
+    category.
+
+    Parameters are keyword-only and stored as given (scikit-learn conventions).
+    """
+
+    def __init__(self, *, classes=None, word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2,
+                 max_char_features=300_000, cue_weight=1.0, lexicons=None, linear="nb-logistic", C=1.0,
+                 class_weight="balanced", cv=5, random_state=0, max_spans=3):
+        self.classes = classes
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.min_df = min_df
+        self.max_char_features = max_char_features
+        self.cue_weight = cue_weight
+        self.lexicons = lexicons
+        self.linear = linear
+        self.C = C
+        self.class_weight = class_weight
+        self.cv = cv
+        self.random_state = random_state
+        self.max_spans = max_spans
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_label = True
+        tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = True
+        return tags
+
+    # -- building blocks ------------------------------------------------------------
+    def _make_features(self, n_docs):
+        # min_df above the corpus size would leave an empty vocabulary on tiny data.
+        min_df = self.min_df if isinstance(self.min_df, float) or self.min_df <= max(1, n_docs // 2) else 1
+        return FeatureUnion(
+            [
+                ("ngrams", NgramFeatures(word_ngram_range=tuple(self.word_ngram_range),
+                                         char_ngram_range=tuple(self.char_ngram_range), min_df=min_df,
+                                         max_char_features=self.max_char_features)),
+                ("cues", CueFeatures(lexicons=self.lexicons)),
+            ],
+            transformer_weights={"ngrams": 1.0, "cues": float(self.cue_weight)},
+        )
+
+    def _make_linear(self):
+        if self.linear == "logistic":
+            # The dual problem is ~50x faster here: far more features than sentences. tol=1e-2
+            # (liblinear's own default for it is 0.1) halves retraining time on 10,000+
+            # sentences; coefficients move by < 0.002 (docs/performance.md, Retraining).
+            base = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True,
+                                      max_iter=2000, tol=_DUAL_TOL, random_state=self.random_state)
+        elif self.linear == "nb-logistic":
+            base = NBLogisticRegression(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+        elif self.linear == "svm":
+            base = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state, max_iter=5000)
+        else:
+            raise InputError(f"linear={self.linear!r} is not supported; use 'logistic', 'nb-logistic' or 'svm'")
+        return OneVsRestClassifier(base)
+
+    def _splitter(self, n, groups):
+        if groups is not None:
+            n_groups = len(set(groups))
+            k = min(self.cv, n_groups)
+            return (GroupKFold(n_splits=k) if k >= 2 else None), k
+        k = min(self.cv, n)
+        return (KFold(n_splits=k, shuffle=True, random_state=self.random_state) if k >= 2 else None), k
+
+    @staticmethod
+    def _scores(ovr, X, n_classes, active):
+        out = np.zeros((X.shape[0], n_classes))
+        out[:, active] = ovr.decision_function(X).reshape(X.shape[0], -1)
+        return out
+
+    # -- fit ----------------------------------------------------------------------
+    def _fit_linear(self, X, Y, sample_weight=None):
+        """One-vs-rest fit; `sample_weight` reaches each binary model by metadata routing."""
+        if sample_weight is None:
+            return self._make_linear().fit(X, Y)
+        from sklearn import config_context  # noqa: PLC0415
+
+        with config_context(enable_metadata_routing=True):
+            ovr = self._make_linear()
+            ovr.estimator.set_fit_request(sample_weight=True)
+            return ovr.fit(X, Y, sample_weight=sample_weight)
+
+    def fit(self, X, y, groups=None, sample_weight=None):
+        """Learn features, one linear model per class, calibration and thresholds.
+
+        `y`: label lists (category ids) or an indicator matrix; `groups`: document ids
+        so that cross-validation never splits a document; `sample_weight`: per-sentence
+        weights for the linear models (retraining weights reviewed sentences above seed ones).
+        """
+        texts = _texts(X)
+        Y, classes = binarize_labels(y, None if self.classes is None else list(self.classes))
+        if len(texts) != Y.shape[0]:
+            raise DataError(f"{len(texts)} sentences but {Y.shape[0]} label rows; pass one label list per sentence")
+        if len(texts) < 2:
+            raise DataError(f"need at least 2 sentences to train, got {len(texts)}; add reviewed sentences")
+        if groups is not None:
+            groups = np.asarray(list(groups), dtype=object)
+            if len(groups) != len(texts):
+                raise DataError(f"{len(groups)} group ids for {len(texts)} sentences; pass one doc_id per sentence")
+        w = None
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64).ravel()
+            if len(w) != len(texts) or not np.all(np.isfinite(w)) or (w <= 0).any():
+                raise DataError(f"sample_weight needs one positive weight per sentence ({len(texts)}), got {len(w)} values "
+                                f"(min {w.min() if len(w) else 'none'}); pass positive numbers")
+        self.classes_ = np.array(classes, dtype=object)
+        n, K = Y.shape
+        pos = Y.sum(axis=0)
+        # A class needs positives and negatives to learn from; others get a constant.
+        active = np.flatnonzero((pos >= 2) & (pos <= n - 2))
+        self.features_ = self._make_features(n)
+        Xf = sp.csr_matrix(self.features_.fit_transform(texts))
+
+        oof = np.zeros((n, K))
+        splitter, k = self._splitter(n, groups)
+        self.n_splits_ = k if splitter is not None else 0
+        if splitter is not None and len(active):
+            for train, test in splitter.split(Xf, Y, groups):
+                Ytr = Y[train][:, active]
+                ok = (Ytr.sum(axis=0) > 0) & (Ytr.sum(axis=0) < len(train))
+                sub = active[ok]
+                if len(sub):
+                    ovr = self._fit_linear(Xf[train], Y[train][:, sub], None if w is None else w[train])
+                    oof[np.ix_(test, sub)] = ovr.decision_function(Xf[test]).reshape(len(test), -1)
+                for j in active[~ok]:
+                    oof[test, j] = 5.0 if Ytr[:, list(active).index(j)].all() else -5.0
+
+        self.calibration_ = np.zeros((K, 2))
+        self.thresholds_ = np.full(K, 0.5)
+        self.cv_scores_ = {}
+        for j in range(K):
+            yj = Y[:, j].astype(bool)
+            if j in active and splitter is not None:
+                cal = LogisticRegression(C=1e4).fit(oof[:, [j]], yj)
+                a, b = float(cal.coef_[0, 0]), float(cal.intercept_[0])
+                p = 1 / (1 + np.exp(-(a * oof[:, j] + b)))
+                t, _ = _best_threshold(p, yj.astype(int))
+                self.calibration_[j] = (a, b)
+                self.thresholds_[j] = t
+                self.cv_scores_[classes[j]] = {**_prf(p >= t, yj), "threshold": t}
+            else:
+                # Constant classes: always or never predicted, probability = base rate.
+                rate = (pos[j] + 0.5) / (n + 1)
+                self.calibration_[j] = (0.0, float(np.log(rate / (1 - rate))))
+                self.thresholds_[j] = 0.5
+                self.cv_scores_[classes[j]] = {**_prf(np.full(n, rate >= 0.5), yj), "threshold": 0.5}
+
+        self.coef_ = np.zeros((K, Xf.shape[1]))
+        self.intercept_ = np.zeros(K)
+        if len(active):
+            ovr = self._fit_linear(Xf, Y[:, active], w)
+            for row, est in zip(active, ovr.estimators_):
+                self.coef_[row] = est.coef_.ravel()
+                self.intercept_[row] = est.intercept_[0]
+            if splitter is None:
+                self.calibration_[active] = (1.0, 0.0)
+        self._scorer = None
+        return self
+
+    # -- prediction -----------------------------------------------------------------
+    def _get_scorer(self):
+        if getattr(self, "_scorer", None) is None:
+            self._scorer = Scorer(self.features_, self.coef_, self.intercept_)
+        return self._scorer
+
+    def transform(self, X):
+        """The feature matrix (`FeatureUnion` output) the linear models read."""
+        check_is_fitted(self, "coef_")
+        return self.features_.transform(_texts(X))
+
+    def _run(self, texts, explain):
+        scorer = self._get_scorer()
+        batch = scorer.score(texts)
+        proba = self._calibrate(batch.scores)
+        spans = None
+        if explain:
+            rows = [np.flatnonzero(r) for r in proba >= self.thresholds_]
+            spans = explain_rows(self, scorer, texts, batch, rows)
+        return batch.scores, proba, spans
+
+    def decision_function(self, X):
+        """Raw linear scores per class, shape ``(n_sentences, n_classes)``."""
+        check_is_fitted(self, "coef_")
+        return self._run(_texts(X), False)[0]
+
+    def _calibrate(self, scores):
+        a, b = self.calibration_[:, 0], self.calibration_[:, 1]
+        return 1 / (1 + np.exp(-(scores * a + b)))
+
+    def predict_proba(self, X):
+        """Calibrated probability per class, shape ``(n_sentences, n_classes)``."""
+        check_is_fitted(self, "coef_")
+        return self._run(_texts(X), False)[1]
+
+    def predict(self, X):
+        """Indicator matrix: 1 where the probability reaches the class threshold."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.int64)
+
+    def explain(self, X, labels=None):
+        """Character spans that drove each predicted category, per sentence.
+
+        Returns ``[[{"start", "end", "label", "text", "weight", "cue"}, ...], ...]`` with
+        offsets within the sentence (``text[start:end] == span["text"]``), ranked by
+        weight within each label. `labels` (class ids per sentence) overrides the
+        predicted labels.
+        """
+        check_is_fitted(self, "coef_")
+        texts = _texts(X)
+        if labels is None:
+            return self._run(texts, True)[2]
+        index = {c: j for j, c in enumerate(self.classes_)}
+        scorer = self._get_scorer()
+        batch = scorer.score(texts)
+        rows = []
+        for labs in labels:
+            unknown = [lab for lab in labs if lab not in index]
+            if unknown:
+                raise DataError(f"cannot explain {unknown[0]!r}: not a class of this model; known: {', '.join(self.classes_)}")
+            rows.append(np.array([index[lab] for lab in labs], dtype=int))
+        return explain_rows(self, scorer, texts, batch, rows)
+
+    def predict_explain(self, X, explain=True):
+        """``(proba, labels, spans)`` in one pass: what `slant analyze` needs."""
+        check_is_fitted(self, "coef_")
+        _, proba, spans = self._run(_texts(X), explain)
+        return proba, proba >= self.thresholds_, spans
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # object.__getstate__ hands out __dict__ itself
+        state.pop("_scorer", None)  # a cache, rebuilt on first use
+        return state
