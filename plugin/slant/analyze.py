@@ -321,7 +321,7 @@ def _write_table(results, model, fh, *, color):
                 text.stylize(f"bold underline {colors.get(span['label'], 'yellow')}", span["start"], span["end"])
             labels = Text(", ".join(p.labels) or "-")
             top = sorted(p.scores.items(), key=lambda kv: -kv[1])[:2]
-            table.add_row(str(s.index), text, labels, " ".join(f"{k[:12]} {v:.2f}" for k, v in top))
+            table.add_row(str(s.index), text, labels, "\n".join(f"{k} {v:.2f}" for k, v in top))
         console.print(table)
     return counts
 

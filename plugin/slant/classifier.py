@@ -115,14 +115,16 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         X = sp.csr_matrix(X)
         y = np.asarray(y)
-        present = X.copy()
-        present.data = (present.data != 0).astype(np.float64)
-        p = self.alpha + np.asarray(present[y == 1].sum(axis=0)).ravel()
-        q = self.alpha + np.asarray(present[y == 0].sum(axis=0)).ravel()
+        # Sentences containing each feature, per class: a mat-vec over X's own index arrays
+        # (row slicing and X @ diag(r) copied and re-sorted the whole matrix per class).
+        present = sp.csr_matrix(((X.data != 0).astype(np.float64), X.indices, X.indptr), shape=X.shape)
+        p = self.alpha + present.T @ (y == 1).astype(np.float64)
+        q = self.alpha + present.T @ (y == 0).astype(np.float64)
         self.ratios_ = np.log(p / p.sum()) - np.log(q / q.sum())
+        scaled = sp.csr_matrix((X.data * self.ratios_[X.indices], X.indices, X.indptr), shape=X.shape)
         lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True,
                                 max_iter=2000, tol=_DUAL_TOL, random_state=self.random_state)
-        lr.fit(X @ sp.diags(self.ratios_), y, sample_weight=sample_weight)
+        lr.fit(scaled, y, sample_weight=sample_weight)
         self.classes_ = lr.classes_
         self.coef_ = lr.coef_ * self.ratios_
         self.intercept_ = lr.intercept_

@@ -93,7 +93,6 @@ def load_lexicons(directory=None):
 # hyphens inside words stay ("so-called", "company's"). Splitting on whitespace and
 # stripping is several times faster than a regex tokenizer.
 _PUNCT = ".,;:!?()[]{}\"'\u201c\u201d\u201e\u2018\u2019\u00ab\u00bb\u2026\u2014\u2013-/\\*|<>@#+=~^$%\u00a3\u20ac\u2022\u00b7&_"
-_PUNCT_SET = frozenset(_PUNCT)
 _SPAN = re.compile(r"\S+")
 
 

@@ -169,7 +169,8 @@ class NgramFeatures(TransformerMixin, BaseEstimator):
         rank[np.fromiter((tmp[g] for g in terms), dtype=np.int64, count=len(terms))] = np.arange(len(terms), dtype=np.int32)
         del tmp
         idx = rank[idx]
-        counts = sp.csr_matrix((np.ones(len(idx), dtype=np.int32), idx, indptr), shape=(n, len(terms)))
+        # copies: sum_duplicates compacts the arrays it was given in place
+        counts = sp.csr_matrix((np.ones(len(idx), dtype=np.int32), idx.copy(), indptr.copy()), shape=(n, len(terms)))
         counts.sum_duplicates()
         dfs = np.bincount(counts.indices, minlength=len(terms))
         mask = (dfs >= low) & (dfs <= n)
