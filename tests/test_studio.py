@@ -429,7 +429,7 @@ def test_slant_studio_starts_and_stops_cleanly_on_ctrl_c(label_studio, tmp_path)
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
         state = json.loads((data_dir / "server.json").read_text())
         proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=180)  # Label Studio stops slowly on a loaded machine
+        rest, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -198,7 +198,9 @@ class StudioServer:
             raise KeyboardInterrupt
 
         main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGTERM, _term) if main else None
+        # SIGINT too: a process started in the background inherits SIGINT ignored, and
+        # Python then never raises KeyboardInterrupt, so Ctrl-C would not stop the server.
+        previous = {sig: signal.signal(sig, _term) for sig in (signal.SIGTERM, signal.SIGINT)} if main else {}
         try:
             while self.process.poll() is None:
                 time.sleep(poll)
@@ -207,8 +209,8 @@ class StudioServer:
             self.stop()
             return 0
         finally:
-            if main:
-                signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _log_tail(path, lines=15):
