@@ -66,7 +66,6 @@ def _baseline(n, queue):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
-
     from slant.classifier import binarize_labels
     from slant.model import read_seed
     from slant.taxonomy import load_taxonomy

@@ -8,12 +8,16 @@ from collections import Counter
 
 import numpy as np
 import pytest
-
 from slant.errors import InputError
 from slant.model import read_seed
 from slant.prelabel import task_data
 from slant.segment import make_document
-from slant.select import STRATEGIES, informativeness, select_informative, uncertainty_scores
+from slant.select import (
+    STRATEGIES,
+    informativeness,
+    select_informative,
+    uncertainty_scores,
+)
 from slant.taxonomy import load_taxonomy
 from slant.train import retrain
 

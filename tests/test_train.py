@@ -5,7 +5,6 @@ import json
 import random
 
 import pytest
-
 from slant.cli import main
 from slant.curve import learning_curve, plot_curve, render_curve
 from slant.errors import DataError, ModelError
@@ -338,7 +337,6 @@ def test_cli_errors(tmp_path, capsys, argv, match):
                          ids=["default", "max-features", "min-df-1", "min-df-float", "char-options"])
 def test_ngram_fit_transform_equals_fit_then_transform(kwargs):
     import numpy as np
-
     from slant.features import NgramFeatures
 
     texts = [r["text"] for r in reviewed(n_docs=6, per_doc=20, seed=9)] + [

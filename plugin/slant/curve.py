@@ -23,7 +23,7 @@ from .evaluate import scores_from_matrices
 from .model import DEFAULT_PARAMS
 from .train import _base_records, usable_records
 
-__all__ = ["learning_curve", "plot_curve", "render_curve", "FRACTIONS"]
+__all__ = ["FRACTIONS", "learning_curve", "plot_curve", "render_curve"]
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 

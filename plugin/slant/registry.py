@@ -31,7 +31,7 @@ from pathlib import Path
 from .errors import ModelError
 from .model import CARD_FILE, build_default_model, load_model, save_model
 
-__all__ = ["Registry", "VersionInfo", "RECORDS_FILE"]
+__all__ = ["RECORDS_FILE", "Registry", "VersionInfo"]
 
 RECORDS_FILE = "records.jsonl.gz"
 STATE_FILE = "state.json"

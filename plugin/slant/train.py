@@ -38,7 +38,7 @@ counted in ``result.excluded``. All functions raise `SlantError` subclasses; non
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
