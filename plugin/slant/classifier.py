@@ -19,6 +19,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from .cues import CueFeatures
+from .cues import _as_texts as _texts  # one input check for every text transformer
 from .explain import explain_rows
 from .features import NgramFeatures, Scorer
 from .errors import DataError, InputError
@@ -59,14 +60,6 @@ def binarize_labels(y, classes=None):
     return Y, list(classes)
 
 
-def _texts(X):
-    if isinstance(X, str):
-        raise InputError("expected a list of sentences, got a single string; wrap it in a list")
-    texts = list(X)
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise InputError(f"sentence {i} is {type(t).__name__}, not str; pass a list of strings")
-    return texts
 
 
 def _best_threshold(p, y):
