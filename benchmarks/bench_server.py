@@ -2,6 +2,7 @@
 
     python benchmarks/bench_server.py                    # 16 clients, 30 s per request size
     python benchmarks/bench_server.py --duration 10 --workers 2
+    python benchmarks/bench_server.py --model-processes 0     # the model in a thread of the server
 
 Starts `slant serve` as its own process on a free loopback port (fresh model registry and
 journal in a temporary directory, the default seed model), journals 300 annotation
@@ -72,11 +73,12 @@ def _children(pid):
 
 
 class Server:
-    def __init__(self, tmp, workers):
+    def __init__(self, tmp, workers, model_processes):
         self.port = _free_port()
         self.url = f"127.0.0.1:{self.port}"
         env = {**os.environ, "SLANT_ML_USERNAME": USER, "SLANT_ML_PASSWORD": PASSWORD}
         cmd = [sys.executable, "-m", "slant", "serve", "--port", str(self.port), "--workers", str(workers),
+               "--model-processes", str(model_processes),
                "--data-dir", str(tmp / "ml"), "--models", str(tmp / "models"), "--train-every", "0", "--debounce", "0.2"]
         self.log = open(tmp / "serve.log", "w")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -228,6 +230,7 @@ def main(argv=None):
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--duration", type=float, default=30.0, help="seconds per request size")
     ap.add_argument("--workers", type=int, default=1, help="slant serve --workers")
+    ap.add_argument("--model-processes", type=int, default=2, help="slant serve --model-processes (0: a thread)")
     args = ap.parse_args(argv)
 
     records = _seed_records()
@@ -239,7 +242,7 @@ def main(argv=None):
         print(f"  {size:>3}-task request: {cost * 1000:7.1f} ms", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
-        server = Server(Path(tmp), args.workers)
+        server = Server(Path(tmp), args.workers, args.model_processes)
         try:
             server.wait_up()
             threading.Thread(target=server.sample_memory, daemon=True).start()
@@ -271,7 +274,7 @@ def main(argv=None):
         finally:
             server.stop()
         print(f"\n/predict, {args.clients} concurrent clients, {args.duration:.0f} s each, "
-              f"slant serve --workers {args.workers}, retraining in the background ({keeper.runs} runs finished):")
+              f"slant serve --workers {args.workers} --model-processes {args.model_processes}, retraining in the background ({keeper.runs} runs finished):")
         print(f"{'tasks':>5} {'requests':>9} {'errors':>6} {'req/s':>7} {'tasks/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
               f"{'max ms':>8} {'target':>8} {'p50/bare':>9} {'retraining':>10}")
         for size, r in rows.items():
@@ -282,7 +285,7 @@ def main(argv=None):
             floor = args.clients * bare[size] * 1000
             print(f"      closed-loop floor with one model thread: {args.clients} x {bare[size] * 1000:.1f} ms = {floor:.0f} ms")
         print(f"peak memory (RSS): `slant serve` process {server.peak_server_kb / 1024:.0f} MB, its children "
-              f"(training process{', worker processes' if args.workers > 1 else ''}) {server.peak_children_kb / 1024:.0f} MB together")
+              f"(training process{', worker processes' if args.workers > 1 else ''}{', model processes' if args.model_processes else ''}) {server.peak_children_kb / 1024:.0f} MB together")
         print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

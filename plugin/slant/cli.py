@@ -340,7 +340,8 @@ def _add_model(sub):
     p.add_argument("--format", choices=["table", "jsonl", "html"], default="table")
     p.add_argument("-o", "--out", help="write here instead of standard output")
     p.add_argument("--batch-size", type=int, default=2000, metavar="N", help="sentences per prediction batch")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for --format jsonl (default 1)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes for --format jsonl on inputs over one batch (default: the CPUs, at most 4)")
     p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("train", help="train a model on reviewed sentences (JSONL from `slant pull` or `slant import`)")
@@ -386,7 +387,7 @@ def _cmd_serve(args):
     public = (args.backend_url or f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}").rstrip("/")
     build = dict(data_dir=str(data_dir), models_dir=str(models), taxonomy_path=args.taxonomy, model_version=args.model,
                  train_every=args.train_every, debounce=args.debounce, studio_url=url, studio_key=key,
-                 cache_dir=str(_cache_dir()))
+                 cache_dir=str(_cache_dir()), model_processes=args.model_processes)
     connect = None
     if args.connect:
         from .studio import connect as studio_connect, connect_ml_backend
@@ -397,7 +398,8 @@ def _cmd_serve(args):
             return connect_ml_backend(studio, args.connect, url=public, username=auth.username, password=auth.password,
                                       webhook_url=f"{public}/webhook/{auth.webhook_token}").summary()
     where = "SLANT_ML_USERNAME/SLANT_ML_PASSWORD" if os.environ.get("SLANT_ML_PASSWORD") else str(cred_path)
-    print(f"slant ML backend: {public} (listening on {args.host}:{args.port}, {args.workers} worker(s))\n"
+    print(f"slant ML backend: {public} (listening on {args.host}:{args.port}, {args.workers} worker(s), "
+          f"{args.model_processes or 'no'} model process(es) each)\n"
           f"  basic auth user {auth.username!r}, password in {where}; webhook token in {cred_path}\n"
           f"  journal in {data_dir / 'journal'}; retrains after {args.train_every} new annotations or START_TRAINING",
           flush=True)
@@ -410,6 +412,9 @@ def _add_serve(sub):
     p.add_argument("--port", type=int, default=9090)
     p.add_argument("--model", metavar="VERSION", help="serve this registered version first (default: the promoted one)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="server processes (default 1)")
+    p.add_argument("--model-processes", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+                   help="processes running the model, per server process, so it never blocks the event loop "
+                        "(default: 2, or 1 on a one-core machine; 0 runs it in a thread of the server)")
     p.add_argument("--connect", metavar="PROJECT", help="register the backend and its webhook with this project (title or id)")
     p.add_argument("--train-every", type=int, default=10, metavar="N",
                    help="retrain after N new annotations (default 10; 0: only on START_TRAINING)")

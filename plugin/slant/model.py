@@ -34,6 +34,8 @@ __all__ = [
     "build_default_model",
     "default_cache_dir",
     "load_model",
+    "model_from_bytes",
+    "model_to_bytes",
     "read_seed",
     "save_model",
     "train_from_files",
@@ -213,8 +215,6 @@ def load_model(path=None, *, taxonomy, cache_dir=None):
     """
     if path is None:
         return build_default_model(taxonomy=taxonomy, cache_dir=cache_dir)
-    import skops.io as sio  # noqa: PLC0415
-
     path = Path(path)
     if path.is_file() and path.name == MODEL_FILE:
         path = path.parent
@@ -239,20 +239,39 @@ def load_model(path=None, *, taxonomy, cache_dir=None):
     digest = _sha256_file(model_path)
     if digest != card.get("artifact", {}).get("sha256"):
         raise ModelError(f"model {model_path}: checksum {digest[:12]}… does not match its model card; the file was changed after saving. Rebuild it with `slant train` or `slant model build`")
+    return SlantModel(_load_estimator(model_path, taxonomy, file=model_path), card, taxonomy)
+
+
+def _load_estimator(where, taxonomy, **source):
+    """skops-load a `SlantClassifier` from ``file=`` or ``data=``, trusting `TRUSTED_TYPES` only."""
+    import skops.io as sio  # noqa: PLC0415
+
     try:
-        untrusted = sio.get_untrusted_types(file=model_path)
+        untrusted = sio.get_untrusted_types(**source)
     except Exception as exc:  # skops raises several types for corrupt files
-        raise ModelError(f"model {model_path}: not a readable skops file ({exc}); rebuild it with `slant train`") from None
+        raise ModelError(f"model {where}: not a readable skops file ({exc}); rebuild it with `slant train`") from None
     refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
     if refused:
-        raise ModelError(f"model {model_path}: refusing to load untrusted types {', '.join(refused)}; only slant models are loaded. Rebuild it with `slant train`")
+        raise ModelError(f"model {where}: refusing to load untrusted types {', '.join(refused)}; only slant models are loaded. Rebuild it with `slant train`")
     try:
-        est = sio.load(model_path, trusted=list(untrusted))
+        est = sio.load(source["file"], trusted=list(untrusted)) if "file" in source else sio.loads(source["data"], trusted=list(untrusted))
     except Exception as exc:
-        raise ModelError(f"model {model_path}: cannot be loaded ({type(exc).__name__}: {exc}); rebuild it with `slant train`") from None
+        raise ModelError(f"model {where}: cannot be loaded ({type(exc).__name__}: {exc}); rebuild it with `slant train`") from None
     if not isinstance(est, SlantClassifier) or list(est.classes_) != list(taxonomy.ids):
-        raise ModelError(f"model {model_path}: classes do not match taxonomy {taxonomy.id}; rebuild it with `slant train`")
-    return SlantModel(est, card, taxonomy)
+        raise ModelError(f"model {where}: classes do not match taxonomy {taxonomy.id}; rebuild it with `slant train`")
+    return est
+
+
+def model_to_bytes(model):
+    """The model's estimator as skops bytes (handed to the ML backend's model processes)."""
+    import skops.io as sio  # noqa: PLC0415
+
+    return sio.dumps(model.estimator)
+
+
+def model_from_bytes(data, card, taxonomy):
+    """Inverse of `model_to_bytes`, with the same trusted-type check as `load_model`."""
+    return SlantModel(_load_estimator(f"{card.get('model_version', '?')} (in memory)", taxonomy, data=data), card, taxonomy)
 
 
 # --- training ---------------------------------------------------------------------------

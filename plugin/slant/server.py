@@ -20,7 +20,6 @@ import base64
 import hmac
 import json
 import logging
-import queue
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -29,12 +28,12 @@ from xml.etree import ElementTree as ET
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .errors import DataError, SlantError
 from .journal import Journal, Trainer, normalize_event
-from .prelabel import prediction_json
+from .predictors import ProcessPredictor, ThreadPredictor
 from .taxonomy import CHOICES_NAME, SPANS_NAME
 
 __all__ = ["Limits", "ServerAuth", "create_app"]
@@ -63,7 +62,7 @@ class _TooLarge(Exception):
     pass
 
 
-# --- the current model and the thread that runs it -------------------------------------
+# --- the current model ------------------------------------------------------------------
 
 class ModelSlot:
     """The model being served; replaced in one assignment, so a request sees one model."""
@@ -74,83 +73,6 @@ class ModelSlot:
     @property
     def version(self):
         return str(self.model.model_version)
-
-
-class _Predictor:
-    """One thread runs the model. Requests that arrive while it is busy are merged into
-    its next call: the fixed cost per call is paid once and the GIL is not fought over."""
-
-    def __init__(self, slot, taxonomy, max_batch):
-        self.slot, self.taxonomy, self.max_batch = slot, taxonomy, max_batch
-        self._queue = queue.SimpleQueue()
-        self._thread = None
-        self._start_lock = threading.Lock()
-
-    def start(self):
-        with self._start_lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="slant-predict", daemon=True)
-                self._thread.start()
-
-    def stop(self):
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    async def predict(self, texts, keys):
-        """``(model_version, [prediction JSON])`` for `texts`, in order."""
-        self.start()
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._queue.put((texts, keys, future, loop))
-        return await future
-
-    def _take(self, first):
-        batch, n = [first], len(first[0])
-        while n < self.max_batch:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                self._queue.put(None)
-                break
-            batch.append(item)
-            n += len(item[0])
-        return batch
-
-    def _run(self):
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = self._take(first)
-            model = self.slot.model  # one model per call: each response carries one version
-            try:
-                texts = [t for item in batch for t in item[0]]
-                predictions = model.predict(texts)
-                version = str(model.model_version)
-                if len(predictions) != len(texts):
-                    raise RuntimeError(f"model {version} returned {len(predictions)} predictions for {len(texts)} texts")
-                i = 0
-                for item_texts, keys, future, loop in batch:
-                    out = [prediction_json(p, text=t, taxonomy=self.taxonomy, model_version=version, key=k)
-                           for p, t, k in zip(predictions[i:i + len(item_texts)], item_texts, keys)]
-                    i += len(item_texts)
-                    loop.call_soon_threadsafe(_resolve, future, (version, out), None)
-            except Exception as exc:  # handed to each waiting request; logged there
-                for _, _, future, loop in batch:
-                    loop.call_soon_threadsafe(_resolve, future, None, exc)
-
-
-def _resolve(future, value, exc):
-    if future.done():  # the client went away
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(value)
 
 
 # --- request helpers ---------------------------------------------------------------------
@@ -335,7 +257,7 @@ def openapi_document(limits=None):
 # --- the app -----------------------------------------------------------------------------
 
 def create_app(*, model_source, taxonomy, auth, journal_dir=None, model=None, train_every=10, debounce=5.0,
-               train_job=None, on_promote=None, limits=None, poll_registry=2.0, cache_dir=None):
+               train_job=None, on_promote=None, limits=None, poll_registry=2.0, cache_dir=None, model_processes=0):
     """The ASGI app for one taxonomy.
 
     - `model_source`: a `SlantModel` served as it is, or a model registry
@@ -349,12 +271,15 @@ def create_app(*, model_source, taxonomy, auth, journal_dir=None, model=None, tr
     - `train_job(records, *, registry, taxonomy) -> dict` replaces the real retraining
       (`journal.retrain_job` in a child process); `on_promote(version, project_ids)` runs
       after a promotion. `cache_dir` holds the default model's build cache.
+    - `model_processes`: run the model in that many child processes
+      (`predictors.ProcessPredictor`); 0 runs it in a thread of this process.
     """
     limits = limits or Limits()
     registry = None if hasattr(model_source, "predict") else model_source
     initial = model or (model_source if registry is None else registry.current_model(taxonomy, cache_dir=cache_dir))
     slot = ModelSlot(initial)
-    predictor = _Predictor(slot, taxonomy, limits.max_batch)
+    predictor = (ProcessPredictor(slot, taxonomy, limits.max_batch, model_processes) if model_processes
+                 else ThreadPredictor(slot, taxonomy, limits.max_batch))
     journal = Journal(journal_dir) if journal_dir is not None else None
     projects = set()
     trainer = None
@@ -396,8 +321,10 @@ def create_app(*, model_source, taxonomy, auth, journal_dir=None, model=None, tr
         texts, keys = _task_inputs(body, limits)
         if not texts:
             return JSONResponse({"results": [], "model_version": slot.version})
-        version, results = await predictor.predict(texts, keys)
-        return JSONResponse({"results": results, "model_version": version})
+        version, encoded = await predictor.predict(texts, keys)
+        # The predictions come encoded (in the model process); only the envelope is added here.
+        body = b"".join((b'{"results":[', b",".join(encoded), b'],"model_version":', json.dumps(version).encode(), b"}"))
+        return Response(body, media_type="application/json")
 
     @_guard
     async def webhook(request):
@@ -539,7 +466,7 @@ def _wait_up(url, auth, timeout=600.0):
 
 
 def build_app(*, auth, data_dir, models_dir, taxonomy_path=None, model_version=None, train_every=10, debounce=5.0,
-              studio_url=None, studio_key=None, projects=(), cache_dir=None):
+              studio_url=None, studio_key=None, projects=(), cache_dir=None, model_processes=0):
     """The app `slant serve` runs: the registry's model (or `model_version`), the journal in
     ``<data_dir>/journal``, and, with a Label Studio URL and token, promotions pushed to
     the connected projects (`studio.refresh_live_predictions`)."""
@@ -562,7 +489,7 @@ def build_app(*, auth, data_dir, models_dir, taxonomy_path=None, model_version=N
 
     return create_app(model_source=registry, model=model, taxonomy=taxonomy, auth=auth,
                       journal_dir=Path(data_dir) / "journal", train_every=train_every, debounce=debounce,
-                      on_promote=on_promote, cache_dir=cache_dir)
+                      on_promote=on_promote, cache_dir=cache_dir, model_processes=model_processes)
 
 
 _CONFIG_ENV = "SLANT_SERVE_CONFIG"
@@ -592,6 +519,8 @@ def serve(*, build, auth, host="127.0.0.1", port=9090, workers=1, connect=None, 
     stream = stream or sys.stdout
     if workers < 1:
         raise DataError(f"--workers {workers}: use 1 or more")
+    if build.get("model_processes", 0) < 0:
+        raise DataError(f"--model-processes {build['model_processes']}: use 0 (a thread) or more")
     options = dict(host=host, port=port, access_log=False, log_level=log_level, lifespan="on", timeout_graceful_shutdown=10)
     if workers == 1:
         server = uvicorn.Server(uvicorn.Config(AccessLog(build_app(auth=auth, **build)), **options))

@@ -27,6 +27,7 @@ __all__ = [
     "read_json_file",
     "render_config",
     "render_docs",
+    "taxonomy_from_data",
     "CHOICES_NAME",
     "SPANS_NAME",
     "NOTE_NAME",
@@ -297,6 +298,13 @@ def load_taxonomy(path=None):
     else:
         data = read_json_file(path, "taxonomy")
         label = str(path)
+    return taxonomy_from_data(data, label)
+
+
+def taxonomy_from_data(data, source="<memory>"):
+    """A validated `Taxonomy` from its parsed JSON (`Taxonomy.raw` round-trips through this:
+    the ML backend's model processes rebuild the server's taxonomy from it)."""
+    label = source
     problems = check_taxonomy(data)
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
