@@ -2,6 +2,7 @@
 real-browser check of it), and the CLI."""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -101,6 +102,30 @@ def test_parallel_jsonl_equals_serial(default_model, article, corpus, tmp_path):
     assert serial.read_bytes() == parallel.read_bytes()
     with pytest.raises(InputError, match=r"jobs=0: use 1 or more worker processes"):
         analyze([article], model=default_model, fmt="jsonl", jobs=0)
+
+
+def test_default_jobs_start_workers_only_for_more_than_one_batch(default_model, article, corpus, tmp_path, monkeypatch):
+    import multiprocessing.pool
+
+    from slant import analyze as analyze_module
+
+    started = []
+    real = multiprocessing.pool.Pool.__init__
+
+    def spy(self, *args, **kwargs):
+        started.append(args[0] if args else kwargs.get("processes"))
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(multiprocessing.pool.Pool, "__init__", spy)
+    real_default = analyze_module.default_jobs
+    assert 1 <= real_default() <= min(4, os.cpu_count())
+    monkeypatch.setattr(analyze_module, "default_jobs", lambda: 2)
+    serial, small, large = (tmp_path / f"{n}.jsonl" for n in ("serial", "small", "large"))
+    analyze([article, corpus], model=default_model, fmt="jsonl", out=serial, batch_size=3)
+    analyze([article, corpus], model=default_model, fmt="jsonl", out=small, batch_size=100_000, jobs=None)
+    assert started == [] and small.read_bytes() == serial.read_bytes()
+    analyze([article, corpus], model=default_model, fmt="jsonl", out=large, batch_size=3, jobs=None)
+    assert started == [2] and large.read_bytes() == serial.read_bytes()
 
 
 def test_table_output(default_model, article, tmp_path):

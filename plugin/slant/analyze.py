@@ -10,6 +10,7 @@ flat however large the corpus is.
 import gc
 import html
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -282,9 +283,21 @@ def _parallel_chunks(documents, model, *, batch_size, jobs):
     import multiprocessing as mp  # noqa: PLC0415
     from collections import deque  # noqa: PLC0415
 
+    documents = iter(documents)
+    first, size = [], 0
+    for doc in documents:
+        first.append(doc)
+        size += len(doc.sentences)
+        if size >= batch_size:
+            break
+    else:  # one batch in all: starting workers would cost more than it saves
+        if first:
+            yield from _jsonl_chunks(iter_predictions(iter(first), model, batch_size=batch_size), model.model_version)
+        return
     ctx = mp.get_context("fork")
     pending = deque()
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(model, batch_size)) as pool:
+        pending.append(pool.apply_async(_work, (first,)))
         chunk, size = [], 0
         for doc in documents:
             chunk.append(doc)
@@ -298,6 +311,15 @@ def _parallel_chunks(documents, model, *, batch_size, jobs):
             pending.append(pool.apply_async(_work, (chunk,)))
         while pending:
             yield pending.popleft().get()
+
+
+def default_jobs():
+    """Worker processes `analyze` uses when not told: the CPUs this process may use, at most 4."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, min(n, 4))
 
 
 def _write_table(results, model, fh, *, color):
@@ -330,10 +352,13 @@ def analyze(paths, *, model, fmt="table", out=None, batch_size=2000, title=None,
     """Analyze documents and write predictions as a table, JSONL or one HTML page.
 
     `out` None or "-" writes to stdout. `jobs` > 1 predicts JSONL in that many worker
-    processes (Linux/macOS fork). Returns ``{"documents", "sentences", "labelled"}``.
+    processes (Linux/macOS fork) once the input holds more than one batch; None picks
+    `default_jobs()`. Returns ``{"documents", "sentences", "labelled"}``.
     """
     if fmt not in FORMATS:
         raise InputError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
+    if jobs is None:
+        jobs = default_jobs() if hasattr(os, "fork") else 1
     if not isinstance(jobs, int) or jobs < 1:
         raise InputError(f"jobs={jobs!r}: use 1 or more worker processes")
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
