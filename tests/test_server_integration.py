@@ -123,7 +123,8 @@ def test_connect_predict_learn_from_annotations_and_survive_a_restart(label_stud
 
     def make_app():
         return create_app(model_source=registry, taxonomy=tax, auth=AUTH, journal_dir=tmp_path / "journal",
-                          train_every=12, debounce=1.0, poll_registry=0.5, on_promote=on_promote)
+                          train_every=12, debounce=1.0, poll_registry=0.5, on_promote=on_promote,
+                          model_processes=2)  # as `slant serve` runs it: the model in child processes
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
