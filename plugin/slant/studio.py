@@ -462,6 +462,53 @@ def _check_inputs(paths):
     return paths
 
 
+@dataclass
+class _Target:
+    """What both push paths set up first: the project, its review view, the ids it holds."""
+
+    paths: list
+    began: float
+    project: Project
+    created: bool
+    updated: bool
+    view_id: object
+    ledger: object
+    existing: frozenset
+
+
+def _push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir):
+    if batch_size < 1:
+        raise InputError(f"--batch-size {batch_size} must be at least 1")
+    paths = _check_inputs(paths)
+    began = time.perf_counter()
+    proj, created, updated = ensure_project(studio, project, taxonomy)
+    view_id = ensure_review_view(studio, proj)
+    ledger = _Ledger(cache_dir, studio.url, proj) if cache_dir else None
+    existing = frozenset(existing_slant_ids(studio, proj, ledger).values())
+    return _Target(paths, began, proj, created, updated, view_id, ledger, existing)
+
+
+def _import_tasks(studio, target, tasks):
+    """One synchronous import; the new task ids go to the ledger."""
+    response = studio.call(
+        f"import {len(tasks)} tasks", studio.sdk.projects.import_tasks, id=target.project.id, request=tasks,
+        return_task_ids=True, request_options={"max_retries": 0},  # a retried import could duplicate tasks
+    )
+    ids = list(response.task_ids or [])
+    if target.ledger and len(ids) == len(tasks):
+        target.ledger.write(zip(ids, (t["data"]["slant_id"] for t in tasks)))
+
+
+def _push_result(studio, target, model, **counts):
+    version_set = set_review_settings(studio, target.project, model.model_version)
+    return PushResult(
+        project_id=target.project.id, project_title=target.project.title,
+        project_url=studio.project_url(target.project, target.view_id), created=target.created,
+        config_updated=target.updated, model_version=str(model.model_version), model_version_set=version_set,
+        seconds=time.perf_counter() - target.began, **counts,
+    )
+
+
 def push(studio, paths, *, project, taxonomy, model, batch_size=1000, cache_dir=None, progress=None):
     """Split, pre-label and import `paths` into the project called `project`.
 
@@ -471,38 +518,20 @@ def push(studio, paths, *, project, taxonomy, model, batch_size=1000, cache_dir=
     """
     from .segment import read_documents
 
-    if batch_size < 1:
-        raise InputError(f"--batch-size {batch_size} must be at least 1")
-    paths = _check_inputs(paths)
-    began = time.perf_counter()
-    proj, created, updated = ensure_project(studio, project, taxonomy)
-    view_id = ensure_review_view(studio, proj)
-    ledger = _Ledger(cache_dir, studio.url, proj) if cache_dir else None
-    existing = existing_slant_ids(studio, proj, ledger)
+    target = _push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
     new_tasks, labels, last = 0, Counter(), None
-    batches = iter_batches(read_documents(paths), model=model, taxonomy=taxonomy,
-                           existing=frozenset(existing.values()), batch_size=batch_size)
+    batches = iter_batches(read_documents(target.paths), model=model, taxonomy=taxonomy,
+                           existing=target.existing, batch_size=batch_size)
     for batch in _prefetched(batches):
         last = batch
         if batch.tasks:
-            response = studio.call(
-                f"import {len(batch.tasks)} tasks", studio.sdk.projects.import_tasks, id=proj.id, request=batch.tasks,
-                return_task_ids=True, request_options={"max_retries": 0},  # a retried import could duplicate tasks
-            )
-            ids = list(response.task_ids or [])
-            if ledger and len(ids) == len(batch.tasks):
-                ledger.write(zip(ids, (t["data"]["slant_id"] for t in batch.tasks)))
+            _import_tasks(studio, target, batch.tasks)
             new_tasks += len(batch.tasks)
             labels.update(batch.label_counts)
         if progress:
             progress(batch, new_tasks)
-    version_set = set_review_settings(studio, proj, model.model_version)
-    return PushResult(
-        project_id=proj.id, project_title=proj.title, project_url=studio.project_url(proj, view_id),
-        created=created, config_updated=updated, documents=last.documents, sentences=last.sentences,
-        new_tasks=new_tasks, duplicates=last.duplicates, model_version=str(model.model_version),
-        model_version_set=version_set, label_counts=dict(labels), seconds=time.perf_counter() - began,
-    )
+    return _push_result(studio, target, model, documents=last.documents, sentences=last.sentences,
+                        new_tasks=new_tasks, duplicates=last.duplicates, label_counts=dict(labels))
 
 
 def run_studio(*, data_dir=None, port=8080, host="127.0.0.1", stream=None):
@@ -836,35 +865,19 @@ def push_selected(studio, paths, *, project, taxonomy, model, n, strategy="uncer
     from .segment import read_documents  # noqa: PLC0415
     from .select import select_informative  # noqa: PLC0415
 
-    if batch_size < 1:
-        raise InputError(f"--batch-size {batch_size} must be at least 1")
-    paths = _check_inputs(paths)
-    began = time.perf_counter()
-    proj, created, updated = ensure_project(studio, project, taxonomy)
-    view_id = ensure_review_view(studio, proj)
-    ledger = _Ledger(cache_dir, studio.url, proj) if cache_dir else None
-    existing = existing_slant_ids(studio, proj, ledger)
-    selection = select_informative(read_documents(paths), model=model, taxonomy=taxonomy, n=n, strategy=strategy,
-                                   existing=frozenset(existing.values()))
+    target = _push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
+    selection = select_informative(read_documents(target.paths), model=model, taxonomy=taxonomy, n=n, strategy=strategy,
+                                   existing=target.existing)
     labels = Counter()
     for i in range(0, len(selection.items), batch_size):
         tasks = tasks_with_predictions(selection.items[i:i + batch_size], model=model, taxonomy=taxonomy)
-        response = studio.call(f"import {len(tasks)} tasks", studio.sdk.projects.import_tasks, id=proj.id, request=tasks,
-                               return_task_ids=True, request_options={"max_retries": 0})
-        ids = list(response.task_ids or [])
-        if ledger and len(ids) == len(tasks):
-            ledger.write(zip(ids, (t["data"]["slant_id"] for t in tasks)))
+        _import_tasks(studio, target, tasks)
         for t in tasks:
             for r in t["predictions"][0]["result"]:
                 if r["type"] == "choices":
                     labels.update(taxonomy.id_for_name(name) for name in r["value"]["choices"])
-    version_set = set_review_settings(studio, proj, model.model_version)
-    result = PushResult(
-        project_id=proj.id, project_title=proj.title, project_url=studio.project_url(proj, view_id),
-        created=created, config_updated=updated, documents=selection.documents, sentences=selection.sentences,
-        new_tasks=len(selection.items), duplicates=selection.duplicates, model_version=str(model.model_version),
-        model_version_set=version_set, label_counts=dict(labels), seconds=time.perf_counter() - began,
-    )
+    result = _push_result(studio, target, model, documents=selection.documents, sentences=selection.sentences,
+                          new_tasks=len(selection.items), duplicates=selection.duplicates, label_counts=dict(labels))
     return result, selection
 
 
