@@ -124,8 +124,8 @@ def test_quoted_statements_are_not_scare_quotes(m, text):
         ("Senator Maria Okafor said the plan will push rents higher.", "Senator Maria Okafor said"),
         ("The plant will close, said Helen Marsh, a spokeswoman.", "said Helen Marsh"),
         ("Helen Marsh, a spokeswoman for the company, said the plant will close.", "Helen Marsh, a spokeswoman for the company, said"),
-        ("According to the Bureau of Labor Statistics, payrolls grew.", "According to the Bureau"),
-        ("Rents rose, the White House said.", "White House said"),
+        ("According to the Veldor Statistics Office, payrolls grew.", "According to the Veldor Statistics Office"),
+        ("Rents rose, the Harbor Council said.", "Harbor Council said"),
     ],
     ids=["name-verb", "verb-name", "apposition", "according-to", "organisation"],
 )
@@ -186,7 +186,7 @@ def test_superlatives_conditionals_first_person(m):
     "text",
     [
         "Critics say the so-called \u201cexperts\u201d slammed it \u2014 officials said 40% (of $4 million) \u201cnever\u201d!",
-        "İstanbul officials said the scheme was a power grab, according to Reuters.",
+        "İstanbul officials said the scheme was a power grab, according to Finwire.",
         "  Leading spaces and trailing ones, he said.  ",
         "",
         "\u2014",
