@@ -266,6 +266,7 @@ def main(argv=None):
                 def body(rng, size=size):
                     return json.dumps({"tasks": [{"id": j, "data": {"text": t}} for j, t in enumerate(rng.sample(texts, size))]})
 
+                load(server, "/predict", body, args.clients, 2.0)  # warm-up (connections, caches), not counted
                 busy0, samples0 = keeper.busy, keeper.samples
                 rows[size] = load(server, "/predict", body, args.clients, args.duration)
                 rows[size]["training_share"] = (keeper.busy - busy0) / max(1, keeper.samples - samples0)

@@ -86,6 +86,8 @@ def test_server_with_model_processes_follows_a_swap_and_replaces_a_dead_process(
     app = create_app(model_source=default_model, taxonomy=tax, auth=AUTH, model_processes=1)
     body = {"tasks": [{"id": i, "data": {"text": t}} for i, t in enumerate(SENTENCES)]}
     with TestClient(app, raise_server_exceptions=False) as client:
+        # Startup waited for the model process to load the model: nothing left to wait for.
+        assert app.state.predictor.wait_ready(timeout=0)
         first = client.post("/predict", auth=("ls", "pw"), json=body)
         assert first.status_code == 200 and first.json()["model_version"] == default_model.model_version
         assert len(first.json()["results"]) == len(SENTENCES)

@@ -22,6 +22,7 @@ import logging
 import multiprocessing as mp
 import queue
 import threading
+import time
 
 import orjson
 
@@ -192,6 +193,7 @@ class ProcessPredictor(_Merging):
         self._children = []
         self._lock = threading.Lock()
         self._encoded = (None, b"")  # (model, skops bytes) of the last model sent
+        self._loaded = threading.Semaphore(0)  # released once per process that has tried to load the model
 
     def start(self):
         with self._lock:
@@ -201,6 +203,17 @@ class ProcessPredictor(_Merging):
                 t = threading.Thread(target=self._feed, args=(k,), name=f"slant-model-{k}", daemon=True)
                 self._threads.append(t)
                 t.start()
+
+    def wait_ready(self, timeout=120.0):
+        """Block until every model process has loaded the model (or failed to), at most `timeout` s."""
+        self.start()
+        deadline = time.monotonic() + timeout
+        for _ in range(self.processes):
+            if not self._loaded.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                return False
+        for _ in range(self.processes):
+            self._loaded.release()  # a later call returns at once
+        return True
 
     def stop(self):
         with self._lock:
@@ -258,6 +271,8 @@ class ProcessPredictor(_Merging):
                 sent = self._send_model(conn, proc, self.slot.model)
             except Exception as exc:
                 log.error("model process %s could not load the model: %s", proc.pid, exc)
+            finally:
+                self._loaded.release()
             while (batch := self._next_batch()) is not None:
                 model = self.slot.model  # one model per call: each response carries one version
                 try:

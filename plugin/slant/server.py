@@ -355,6 +355,8 @@ def create_app(*, model_source, taxonomy, auth, journal_dir=None, model=None, tr
     @asynccontextmanager
     async def lifespan(app):
         predictor.start()
+        if hasattr(predictor, "wait_ready"):  # serve only once the model processes hold the model
+            await asyncio.to_thread(predictor.wait_ready)
         if trainer is not None:
             trainer.start()
         try:
@@ -378,6 +380,7 @@ def create_app(*, model_source, taxonomy, auth, journal_dir=None, model=None, tr
     )
     app.state.limits = limits
     app.state.slot = slot
+    app.state.predictor = predictor
     app.state.trainer = trainer
     app.state.journal = journal
     app.state.projects = projects
