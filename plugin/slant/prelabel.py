@@ -119,10 +119,11 @@ def prediction_json(prediction, *, text, taxonomy, model_version, key=""):
     - ``score`` = 1 - uncertainty: Label Studio's uncertainty sampling and the review
       queue order by ascending score, so the least certain sentence comes first.
     """
-    scores = dict(prediction.scores or {})
-    labels = [lab for lab in prediction.labels if lab in taxonomy.ids]
+    scores = prediction.scores or {}
+    known, sentence_ids, span_ids = taxonomy.id_sets
+    labels = [lab for lab in prediction.labels if lab in known]
     result = []
-    chosen = [lab for lab in labels if taxonomy.category(lab).sentence_level]
+    chosen = [lab for lab in labels if lab in sentence_ids]
     if chosen:
         result.append({
             "id": f"{key[:8]}c",
@@ -132,7 +133,7 @@ def prediction_json(prediction, *, text, taxonomy, model_version, key=""):
             "value": {"choices": [taxonomy.category(lab).name for lab in chosen]},
             "score": _score(sum(scores.get(lab, 0.0) for lab in chosen) / len(chosen)),
         })
-    allowed = {c.id for c in taxonomy.categories if c.span_level and (c.id in labels or not c.sentence_level)}
+    allowed = {c for c in span_ids if c in labels or c not in sentence_ids}
     for n, (start, end, label) in enumerate(_clean_spans(text, prediction.spans or (), allowed)):
         result.append({
             "id": f"{key[:8]}s{n}",

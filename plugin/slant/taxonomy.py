@@ -96,10 +96,19 @@ class Taxonomy:
     def span_ids(self):
         return tuple(c.id for c in self.categories if c.span_level)
 
+    @cached_property
+    def id_sets(self):
+        """``(all ids, sentence-level ids, span-level ids)`` as frozensets, for fast membership tests."""
+        return frozenset(self.ids), frozenset(self.sentence_ids), frozenset(self.span_ids)
+
+    @cached_property
+    def _by_id(self):
+        return {c.id: c for c in self.categories}
+
     def category(self, category_id):
-        for c in self.categories:
-            if c.id == category_id:
-                return c
+        found = self._by_id.get(category_id)
+        if found is not None:
+            return found
         raise TaxonomyError(
             f"taxonomy {self.id} {self.version} has no category {category_id!r}; "
             f"known ids: {', '.join(self.ids)}"
