@@ -153,7 +153,11 @@ def _child_main(conn, taxonomy_data, taxonomy_source):
     from .model import model_from_bytes  # noqa: PLC0415
     from .taxonomy import taxonomy_from_data  # noqa: PLC0415
 
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops us
+    # One process per core already: BLAS threads on top would only contend for the same cores.
+    threadpool_limits(1)
     taxonomy = taxonomy_from_data(taxonomy_data, taxonomy_source)
     model = None
     while True:
