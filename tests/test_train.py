@@ -354,3 +354,88 @@ def test_ngram_fit_transform_equals_fit_then_transform(kwargs):
             NgramFeatures(**bad.get_params()).fit(texts)
         with pytest.raises(ValueError, match=str(expected.value)):
             bad.fit_transform(texts)
+
+
+# --- training speed: CV folds and the final fit in forked workers (n_jobs) ----------------
+
+def _fit_with_pids(monkeypatch, tmp_path, n_jobs, records, name):
+    """Fit a SlantClassifier, recording which processes ran the fold / final fits."""
+    import os
+
+    import numpy as np
+    import slant.classifier as clf_mod
+
+    log = tmp_path / f"{name}.pids"
+    real = clf_mod._fit_part
+
+    def spy(state, part):
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()} {part}\n")
+        return real(state, part)
+
+    monkeypatch.setattr(clf_mod, "_fit_part", spy)
+    monkeypatch.setattr(clf_mod, "_PARALLEL_MIN_NNZ", 0)  # the test data is small
+    weights = np.where(np.arange(len(records)) % 3 == 0, 2.0, 1.0)
+    est = clf_mod.SlantClassifier(cv=3, min_df=1, n_jobs=n_jobs).fit(
+        [r["text"] for r in records], [r["labels"] for r in records], groups=[r["doc_id"] for r in records],
+        sample_weight=weights)
+    runs = [line.split() for line in log.read_text().splitlines()]
+    return est, {int(pid) for pid, _ in runs}, sorted(int(part) for _, part in runs)
+
+
+def test_parallel_fit_equals_one_process(monkeypatch, tmp_path):
+    import os
+
+    import numpy as np
+
+    records = reviewed(n_docs=9, per_doc=12, seed=4)
+    one, pids_one, parts_one = _fit_with_pids(monkeypatch, tmp_path, None, records, "one")
+    two, pids_two, parts_two = _fit_with_pids(monkeypatch, tmp_path, 2, records, "two")
+    assert pids_one == {os.getpid()} and parts_one == [-1, 0, 1, 2]
+    assert os.getpid() not in pids_two and len(pids_two) == 2 and parts_two == [-1, 0, 1, 2]
+    for attr in ("coef_", "intercept_", "calibration_", "thresholds_"):
+        assert np.array_equal(getattr(one, attr), getattr(two, attr)), attr
+    assert one.cv_scores_ == two.cv_scores_ and one.n_splits_ == two.n_splits_ == 3
+    assert one.get_params()["n_jobs"] is None and two.get_params()["n_jobs"] == 2
+
+
+def test_parallel_fit_falls_back_to_one_process_without_fork(monkeypatch, tmp_path):
+    import multiprocessing
+    import os
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    _, pids, parts = _fit_with_pids(monkeypatch, tmp_path, -1, reviewed(n_docs=4, per_doc=10, seed=5), "spawn")
+    assert pids == {os.getpid()} and parts == [-1, 0, 1, 2]
+
+
+@pytest.mark.parametrize("n_jobs", [0, 1.5, "2", True])
+def test_bad_n_jobs(n_jobs):
+    from slant.classifier import SlantClassifier
+    from slant.errors import InputError
+
+    records = reviewed(n_docs=4, per_doc=6, seed=6)
+    with pytest.raises(InputError, match=rf"n_jobs={n_jobs!r} is not supported; use None .* or -1 for every core"):
+        SlantClassifier(cv=2, min_df=1, n_jobs=n_jobs).fit([r["text"] for r in records], [r["labels"] for r in records])
+
+
+def test_nb_logistic_ratios_and_scaling_equal_the_matrix_form():
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+    from slant.classifier import NBLogisticRegression
+
+    rng = np.random.default_rng(3)
+    X = sp.random(300, 80, density=0.1, format="csr", random_state=4)
+    X.data[::7] = 0.0  # explicit zeros count as absent
+    y = (rng.random(300) < 0.3).astype(int)
+    present = (X != 0).astype(np.float64)
+    p = 1.0 + present.T @ (y == 1)
+    q = 1.0 + present.T @ (y == 0)
+    r = np.log(p / p.sum()) - np.log(q / q.sum())
+    lr = LogisticRegression(class_weight="balanced", solver="liblinear", dual=True, max_iter=2000, tol=1e-2,
+                            random_state=0).fit(X @ sp.diags(r), y)
+    nb = NBLogisticRegression().fit(X, y)
+    np.testing.assert_allclose(nb.ratios_, r, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(nb.coef_, lr.coef_ * r, rtol=0, atol=1e-9)
+    assert nb.intercept_[0] == pytest.approx(lr.intercept_[0], abs=1e-9)
+    assert NBLogisticRegression(tol=0.1).fit(X, y).get_params()["tol"] == 0.1

@@ -8,6 +8,9 @@ per category, calibrated probabilities, per-category thresholds and explanation 
 Saving, loading, model cards and the default model are in `slant.model`.
 """
 
+import multiprocessing as mp
+import os
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -27,6 +30,12 @@ from .errors import DataError, InputError
 __all__ = ["NBLogisticRegression", "SlantClassifier", "binarize_labels"]
 
 _DUAL_TOL = 1e-2  # liblinear dual tolerance; see SlantClassifier._make_linear
+# The CV fold models only score their held-out sentences for calibration and thresholds:
+# liblinear's own default tolerance for the dual problem is enough there (docs/performance.md).
+_CV_DUAL_TOL = 0.1
+# Forking fit workers costs ~0.1 s and a share of memory: below this many non-zeros in the
+# feature matrix (~3,000 sentences) the fits run in the calling process.
+_PARALLEL_MIN_NNZ = 1_000_000
 
 
 def binarize_labels(y, classes=None):
@@ -90,6 +99,41 @@ def _prf(pred, y):
     return {"precision": p, "recall": r, "f1": f, "support": int(y.sum()), "tp": tp, "fp": fp, "fn": fn}
 
 
+_FIT_STATE = None  # set in each forked fit worker by `_init_fit_worker`
+
+
+def _init_fit_worker(state):
+    global _FIT_STATE  # one worker process, one fit
+    _FIT_STATE = state
+
+
+def _fit_worker(part):
+    return _fit_part(_FIT_STATE, part)
+
+
+def _fit_part(state, part):
+    """One independent piece of `SlantClassifier.fit`.
+
+    ``part == -1``: the final one-vs-rest fit on all rows, returned as ``(coef, intercept)``
+    for the `active` classes. ``part == i``: fold `i`'s fit, returned as ``(test rows,
+    class columns, out-of-fold decision scores)``; a class without both outcomes in the
+    fold's training rows scores +-5 (always / never).
+    """
+    est, X, Y, w, active, folds = state
+    if part < 0:
+        ovr = est._fit_linear(X, Y[:, active], w)
+        coef = np.vstack([e.coef_.ravel() for e in ovr.estimators_])
+        return coef, np.array([e.intercept_[0] for e in ovr.estimators_], dtype=np.float64)
+    train, test = folds[part]
+    Ytr = Y[train][:, active]
+    ok = (Ytr.sum(axis=0) > 0) & (Ytr.sum(axis=0) < len(train))
+    scores = np.where(Ytr.all(axis=0), 5.0, -5.0) * np.ones((len(test), 1))
+    if ok.any():
+        ovr = est._fit_linear(X[train], Y[train][:, active[ok]], None if w is None else w[train], tol=_CV_DUAL_TOL)
+        scores[:, ok] = ovr.decision_function(X[test]).reshape(len(test), -1)
+    return test, active, scores
+
+
 class NBLogisticRegression(ClassifierMixin, BaseEstimator):
     """Binary logistic regression on features scaled by naive-Bayes log-count ratios.
 
@@ -99,24 +143,30 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
     fitted model is an ordinary linear model.
     """
 
-    def __init__(self, *, alpha=1.0, C=1.0, class_weight="balanced", random_state=0):
+    def __init__(self, *, alpha=1.0, C=1.0, class_weight="balanced", tol=_DUAL_TOL, random_state=0):
         self.alpha = alpha
         self.C = C
         self.class_weight = class_weight
+        self.tol = tol
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
         X = sp.csr_matrix(X)
         y = np.asarray(y)
-        # Sentences containing each feature, per class: a mat-vec over X's own index arrays
-        # (row slicing and X @ diag(r) copied and re-sorted the whole matrix per class).
-        present = sp.csr_matrix(((X.data != 0).astype(np.float64), X.indices, X.indptr), shape=X.shape)
-        p = self.alpha + present.T @ (y == 1).astype(np.float64)
-        q = self.alpha + present.T @ (y == 0).astype(np.float64)
+        # Sentences containing each feature, per class: counts over X's own index arrays
+        # (row slicing and X @ diag(r) copied and re-sorted the whole matrix per class; a
+        # 0/1 copy of the matrix and two mat-vecs cost 8 bytes a non-zero and 2x the time).
+        nonzero = X.data != 0
+        row_y = np.repeat(y, np.diff(X.indptr))
+        p = self.alpha + np.bincount(X.indices[nonzero & (row_y == 1)], minlength=X.shape[1])
+        q = self.alpha + np.bincount(X.indices[nonzero & (row_y == 0)], minlength=X.shape[1])
+        del nonzero, row_y
         self.ratios_ = np.log(p / p.sum()) - np.log(q / q.sum())
-        scaled = sp.csr_matrix((X.data * self.ratios_[X.indices], X.indices, X.indptr), shape=X.shape)
+        data = np.take(self.ratios_, X.indices)  # one new array, scaled in place
+        data *= X.data
+        scaled = sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
         lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True,
-                                max_iter=2000, tol=_DUAL_TOL, random_state=self.random_state)
+                                max_iter=2000, tol=self.tol, random_state=self.random_state)
         lr.fit(scaled, y, sample_weight=sample_weight)
         self.classes_ = lr.classes_
         self.coef_ = lr.coef_ * self.ratios_
@@ -140,12 +190,17 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     `groups` is given) fit a sigmoid calibration and the F1-maximising threshold per
     category.
 
+    `n_jobs`: processes for the CV fold fits and the final fit (None: this process, -1:
+    one per core). Workers are forked, sharing the feature matrix copy-on-write, and
+    return only scores and coefficients: the fitted model is the same as with one process.
+    Without the fork start method (Windows), or on small data, the fits stay in process.
+
     Parameters are keyword-only and stored as given (scikit-learn conventions).
     """
 
     def __init__(self, *, classes=None, word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2,
                  max_char_features=300_000, cue_weight=1.0, lexicons=None, linear="nb-logistic", C=1.0,
-                 class_weight="balanced", cv=5, random_state=0, max_spans=3):
+                 class_weight="balanced", cv=5, random_state=0, max_spans=3, n_jobs=None):
         self.classes = classes
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -159,6 +214,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
         self.max_spans = max_spans
+        self.n_jobs = n_jobs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -183,15 +239,16 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             transformer_weights={"ngrams": 1.0, "cues": float(self.cue_weight)},
         )
 
-    def _make_linear(self):
+    def _make_linear(self, tol=_DUAL_TOL):
         if self.linear == "logistic":
             # The dual problem is ~50x faster here: far more features than sentences. tol=1e-2
             # (liblinear's own default for it is 0.1) halves retraining time on 10,000+
-            # sentences; coefficients move by < 0.002 (docs/performance.md, Retraining).
+            # sentences; coefficients move by < 0.002 (docs/performance.md, Retraining). The CV
+            # fold models, which only score held-out sentences, use 0.1 (`_CV_DUAL_TOL`).
             base = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True,
-                                      max_iter=2000, tol=_DUAL_TOL, random_state=self.random_state)
+                                      max_iter=2000, tol=tol, random_state=self.random_state)
         elif self.linear == "nb-logistic":
-            base = NBLogisticRegression(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+            base = NBLogisticRegression(C=self.C, class_weight=self.class_weight, tol=tol, random_state=self.random_state)
         elif self.linear == "svm":
             base = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state, max_iter=5000)
         else:
@@ -213,16 +270,47 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     # -- fit ----------------------------------------------------------------------
-    def _fit_linear(self, X, Y, sample_weight=None):
-        """One-vs-rest fit; `sample_weight` reaches each binary model by metadata routing."""
+    def _fit_linear(self, X, Y, sample_weight=None, tol=_DUAL_TOL):
+        """One-vs-rest fit; `sample_weight` reaches each binary model by metadata routing;
+        `tol`: the liblinear dual tolerance (the logistic variants)."""
         if sample_weight is None:
-            return self._make_linear().fit(X, Y)
+            return self._make_linear(tol).fit(X, Y)
         from sklearn import config_context  # noqa: PLC0415
 
         with config_context(enable_metadata_routing=True):
-            ovr = self._make_linear()
+            ovr = self._make_linear(tol)
             ovr.estimator.set_fit_request(sample_weight=True)
             return ovr.fit(X, Y, sample_weight=sample_weight)
+
+    def _n_workers(self, n_parts, nnz):
+        """How many processes fit: `n_jobs` (None = 1, -1 = every core), capped by the work."""
+        n_jobs = self.n_jobs
+        if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
+            raise InputError(f"n_jobs={n_jobs!r} is not supported; use None (one process), a positive count or -1 for every core")
+        if n_jobs is None or n_jobs == 1 or n_parts < 2 or nnz < _PARALLEL_MIN_NNZ:
+            return 1
+        if "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+            return 1  # no copy-on-write sharing here (or a daemon process, which may not fork)
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        jobs = n_jobs if n_jobs > 0 else max(1, cpus + 1 + n_jobs)
+        return min(jobs, n_parts)
+
+    def _map_parts(self, state, parts, nnz):
+        """`_fit_part` over `parts`, in order: in forked workers sharing `state` copy-on-write
+        (nothing big is pickled; a worker returns scores or coefficients), else in this process."""
+        jobs = self._n_workers(len(parts), nnz)
+        if jobs == 1:
+            return [_fit_part(state, part) for part in parts]
+        pool = mp.get_context("fork").Pool(jobs, initializer=_init_fit_worker, initargs=(state,))
+        try:
+            out = pool.map(_fit_worker, parts, chunksize=1)
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.close()
+            pool.join()  # reaped workers count in RUSAGE_CHILDREN (benchmarks/bench_train.py)
+        return out
 
     def fit(self, X, y, groups=None, sample_weight=None):
         """Learn features, one linear model per class, calibration and thresholds.
@@ -258,16 +346,17 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         oof = np.zeros((n, K))
         splitter, k = self._splitter(n, groups)
         self.n_splits_ = k if splitter is not None else 0
-        if splitter is not None and len(active):
-            for train, test in splitter.split(Xf, Y, groups):
-                Ytr = Y[train][:, active]
-                ok = (Ytr.sum(axis=0) > 0) & (Ytr.sum(axis=0) < len(train))
-                sub = active[ok]
-                if len(sub):
-                    ovr = self._fit_linear(Xf[train], Y[train][:, sub], None if w is None else w[train])
-                    oof[np.ix_(test, sub)] = ovr.decision_function(Xf[test]).reshape(len(test), -1)
-                for j in active[~ok]:
-                    oof[test, j] = 5.0 if Ytr[:, list(active).index(j)].all() else -5.0
+        folds = list(splitter.split(Xf, Y, groups)) if splitter is not None and len(active) else []
+        # The final fit and the CV folds are independent: part -1 is the final fit, 0..k-1
+        # the folds, largest first so that two workers finish together.
+        parts = [-1] + list(range(len(folds))) if len(active) else []
+        final = None
+        for part, got in zip(parts, self._map_parts((self, Xf, Y, w, active, folds), parts, Xf.nnz)):
+            if part < 0:
+                final = got
+            else:
+                test, cols, scores = got
+                oof[np.ix_(test, cols)] = scores
 
         self.calibration_ = np.zeros((K, 2))
         self.thresholds_ = np.full(K, 0.5)
@@ -292,10 +381,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         self.coef_ = np.zeros((K, Xf.shape[1]))
         self.intercept_ = np.zeros(K)
         if len(active):
-            ovr = self._fit_linear(Xf, Y[:, active], w)
-            for row, est in zip(active, ovr.estimators_):
-                self.coef_[row] = est.coef_.ravel()
-                self.intercept_[row] = est.intercept_[0]
+            self.coef_[active], self.intercept_[active] = final
             if splitter is None:
                 self.calibration_[active] = (1.0, 0.0)
         self._scorer = None

@@ -245,7 +245,9 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
     if len(texts) < 2:
         raise DataError(f"only {len(texts)} sentence left to train on after holding out {len(held_rev)}; "
                         "pull more reviewed documents or pass --holdout 0")
-    est = SlantClassifier(classes=taxonomy.ids, cv=cv, **{**DEFAULT_PARAMS, **(params or {})})
+    # n_jobs=-1: the CV folds and the final fit run in forked workers, one per core (the
+    # same model as one process; docs/performance.md, Retraining).
+    est = SlantClassifier(classes=taxonomy.ids, cv=cv, **{"n_jobs": -1, **DEFAULT_PARAMS, **(params or {})})
     est.fit(texts, labels, groups=groups, sample_weight=None if weight_reviewed == 1 else weights)
     all_files = list(base_files) + list(files or [])
     card = make_card(est, taxonomy=taxonomy, texts=texts, labels=labels, groups=groups, files=all_files,
