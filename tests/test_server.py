@@ -471,3 +471,22 @@ def test_serve_command_parses_its_options():
 
     args = build_parser().parse_args(["serve", "--port", "9191", "--workers", "2", "--connect", "News", "--train-every", "5"])
     assert (args.port, args.workers, args.connect, args.train_every, args.host) == (9191, 2, "News", 5, "127.0.0.1")
+
+
+def test_background_retrain_fits_in_one_process(monkeypatch, tax):
+    """The server's retrain leaves the other cores to the model processes answering /predict."""
+    import slant.train
+    from slant.journal import retrain_job
+
+    seen = {}
+
+    class Out:
+        promoted, version, reasons = False, None, ()
+
+    def fake(records, **kwargs):
+        seen.update(kwargs)
+        return Out()
+
+    monkeypatch.setattr(slant.train, "retrain_and_maybe_promote", fake)
+    assert retrain_job([], registry=None, taxonomy=tax) == {"promoted": False, "version": None, "reasons": []}
+    assert seen["params"] == {"n_jobs": 1}

@@ -310,6 +310,8 @@ def retrain_job(records, *, registry, taxonomy, cache_dir=None, **options):
     """The real retraining: `slant.train`'s gate, the one `slant models promote` uses."""
     from .train import retrain_and_maybe_promote  # noqa: PLC0415 - heavy, only when training
 
+    # One process: fit workers would take the cores the server's model processes answer /predict on.
+    options.setdefault("params", {"n_jobs": 1})
     out = retrain_and_maybe_promote(records, registry=registry, taxonomy=taxonomy, cache_dir=cache_dir, **options)
     reasons = [str(r) for r in (getattr(out, "reasons", None) or ())]
     return {"promoted": bool(out.promoted), "version": str(out.version) if out.version else None, "reasons": reasons}

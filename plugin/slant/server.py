@@ -55,7 +55,8 @@ class Limits:
     max_body: int = 64 * 1024 * 1024   # LS sends every selected task in one /predict call
     max_tasks: int = 20_000            # ~60 s of model time, inside LS's 100 s predict timeout
     max_text: int = 100_000            # characters in one task's text
-    max_batch: int = 512               # sentences per model call when requests are merged
+    max_batch: int = 128               # sentences per model call when requests are merged (a small cap keeps
+                                       # a 100-task request from waiting on others merged with it)
 
 
 class _TooLarge(Exception):
