@@ -439,3 +439,40 @@ def test_nb_logistic_ratios_and_scaling_equal_the_matrix_form():
     np.testing.assert_allclose(nb.coef_, lr.coef_ * r, rtol=0, atol=1e-9)
     assert nb.intercept_[0] == pytest.approx(lr.intercept_[0], abs=1e-9)
     assert NBLogisticRegression(tol=0.1).fit(X, y).get_params()["tol"] == 0.1
+
+
+def _spy_cue_worker():
+    import os
+
+    import slant.classifier as clf_mod
+
+    with open(os.environ["SLANT_TEST_PID_FILE"], "w") as fh:
+        fh.write(str(os.getpid()))
+    cues, texts = clf_mod._FIT_STATE
+    return cues.transform(texts)
+
+
+def test_parallel_features_equal_the_unions_fit_transform(monkeypatch, tmp_path):
+    import os
+
+    import numpy as np
+    import slant.classifier as clf_mod
+
+    texts = [r["text"] for r in reviewed(n_docs=6, per_doc=10, seed=7)]
+    serial = clf_mod.SlantClassifier(min_df=1)
+    serial.features_ = serial._make_features(len(texts))
+    expected = serial._fit_features(texts)
+
+    pids = tmp_path / "cue-worker.pid"
+    monkeypatch.setenv("SLANT_TEST_PID_FILE", str(pids))
+    monkeypatch.setattr(clf_mod, "_cue_worker", _spy_cue_worker)
+    monkeypatch.setattr(clf_mod, "_PARALLEL_MIN_NNZ", 0)
+    parallel = clf_mod.SlantClassifier(min_df=1, n_jobs=2, cue_weight=1.0)
+    parallel.features_ = parallel._make_features(len(texts))
+    got = parallel._fit_features(texts)
+    assert int(pids.read_text()) != os.getpid()  # the cue features came from the worker
+    assert got.shape == expected.shape and (got != expected).nnz == 0
+    assert np.array_equal(got.indptr, expected.indptr) and np.array_equal(got.indices, expected.indices)
+    # The fitted union transforms new text the same way either way.
+    new = ["Critics call the plan a disaster, officials said."]
+    assert (parallel.features_.transform(new) != serial.features_.transform(new)).nnz == 0

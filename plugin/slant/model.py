@@ -20,6 +20,7 @@ from itertools import compress
 from pathlib import Path
 
 import numpy as np
+import orjson
 from jsonschema import Draft202012Validator
 
 from . import __version__
@@ -109,7 +110,7 @@ def _sha256_file(path):
 def _records_hash(texts, labels, groups):
     h = hashlib.sha256()
     for t, labs, g in zip(texts, labels, groups):
-        h.update(json.dumps([str(g), t, sorted(labs)], ensure_ascii=False).encode())
+        h.update(orjson.dumps([str(g), t, sorted(labs)]))
         h.update(b"\n")
     return h.hexdigest()
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import orjson
+
 from .errors import ModelError
 from .model import CARD_FILE, build_default_model, load_model, save_model
 
@@ -165,9 +167,10 @@ class Registry:
             tmp = Path(tempfile.mkdtemp(prefix=".add-", dir=self.root))
             try:
                 save_model(model, tmp)
-                with gzip.open(tmp / RECORDS_FILE, "wt", encoding="utf-8") as fh:
-                    for r in records:
-                        fh.write(json.dumps({k: r.get(k) for k in _RECORD_KEYS}, ensure_ascii=False) + "\n")
+                # One write of orjson lines at gzip level 6: level 9 and per-line json.dumps
+                # took ~3 s of a 50,000-sentence retrain for a file read once per promotion.
+                with gzip.open(tmp / RECORDS_FILE, "wb", compresslevel=6) as fh:
+                    fh.write(b"".join(orjson.dumps({k: r.get(k) for k in _RECORD_KEYS}) + b"\n" for r in records))
                 os.replace(tmp, self._dir(version))
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
