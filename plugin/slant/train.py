@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from . import __version__
 from .classifier import SlantClassifier
@@ -202,7 +203,7 @@ def _base_records(base, taxonomy, registry):
 def _version_key(texts, labels, groups, weights, taxonomy, extra):
     h = hashlib.sha256()
     for t, labs, g, w in zip(texts, labels, groups, weights):
-        h.update(json.dumps([g, t, labs, round(float(w), 6)], ensure_ascii=False).encode())
+        h.update(orjson.dumps([g, t, labs, round(float(w), 6)]))
     h.update(json.dumps([taxonomy.hash, __version__, extra], sort_keys=True).encode())
     return h.hexdigest()
 
