@@ -476,3 +476,26 @@ def test_parallel_features_equal_the_unions_fit_transform(monkeypatch, tmp_path)
     # The fitted union transforms new text the same way either way.
     new = ["Critics call the plan a disaster, officials said."]
     assert (parallel.features_.transform(new) != serial.features_.transform(new)).nnz == 0
+
+
+def test_latest_is_the_version_registered_last_within_one_second(tmp_path, tax):
+    import json
+
+    from slant.model import CARD_FILE
+
+    records = reviewed(n_docs=8, per_doc=8, seed=11)
+    datasets = [records, records[:-8]]
+    probe = Registry(tmp_path / "probe")
+    ids = [retrain(d, taxonomy=tax, registry=probe, base="none", cv=2).version for d in datasets]
+    assert ids[0] != ids[1]
+    # Register the version whose id sorts last first, so id order and registration order disagree.
+    datasets = [d for _, d in sorted(zip(ids, datasets), key=lambda pair: pair[0], reverse=True)]
+    registry = Registry(tmp_path / "models")
+    a, b = (retrain(d, taxonomy=tax, registry=registry, base="none", cv=2).version for d in datasets)
+    assert a > b
+    for v in (a, b):  # the same second, and version ids that sort against registration order
+        path = registry._dir(v) / CARD_FILE
+        card = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**card, "created_at": "2026-01-01T00:00:00+00:00"}), encoding="utf-8")
+    assert registry.resolve("latest") == b
+    assert [v.version for v in registry.versions()] == [a, b]

@@ -119,7 +119,14 @@ class Registry:
                 cards.append(json.loads((self._dir(name) / CARD_FILE).read_text(encoding="utf-8")))
             except (json.JSONDecodeError, UnicodeDecodeError):
                 continue  # a broken entry is listed by nobody; `load` names the problem
-        return sorted(cards, key=lambda c: (c.get("created_at", ""), c["model_version"]))
+        # Cards carry whole seconds: two versions trained within one second are ordered by
+        # when they were registered ("train" events), so "latest" is the one added last.
+        order = {}
+        for i, e in enumerate(self._state()["events"]):
+            if e.get("event") == "train":
+                order.setdefault(e.get("version"), i)
+        return sorted(cards, key=lambda c: (c.get("created_at", ""), order.get(c["model_version"], float("inf")),
+                                            c["model_version"]))
 
     def resolve(self, version):
         """`version` checked against the registry; "latest" becomes the newest version."""
