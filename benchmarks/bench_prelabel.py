@@ -21,13 +21,14 @@ process (target < 1.5 GB, flat as the corpus grows).
 
 import argparse
 import json
-import multiprocessing as mp
 import random
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import in_spawned_process
 
 
 def _seed_texts():
@@ -120,16 +121,6 @@ def _run_baseline(corpus, queue):
                "peak_mb": _peak_mb()})
 
 
-def _in_process(target, *args):
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    p = ctx.Process(target=target, args=(*args, queue))
-    p.start()
-    result = queue.get()
-    p.join()
-    return result
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[50_000, 200_000])
@@ -149,9 +140,9 @@ def main(argv=None):
         for n in args.sizes:
             corpus = tmp / f"corpus-{n}.jsonl"
             docs = make_corpus(corpus, n)
-            base = _in_process(_run_baseline, corpus)
+            base = in_spawned_process(_run_baseline, corpus)
             for jobs in args.jobs:
-                ours = _in_process(_run_slant, corpus, tmp / f"out-{n}.jsonl", cache, jobs)
+                ours = in_spawned_process(_run_slant, corpus, tmp / f"out-{n}.jsonl", cache, jobs)
                 out_lines = sum(1 for _ in open(tmp / f"out-{n}.jsonl", encoding="utf-8"))
                 assert out_lines == ours["sentences"] == base["sentences"], (out_lines, ours, base)
                 rows.append((n, jobs, ours, base))

@@ -24,7 +24,6 @@ Exits 1 when slant misses 90 s or 2 GB (process-tree peak).
 """
 
 import argparse
-import multiprocessing as mp
 import os
 import random
 import resource
@@ -32,6 +31,8 @@ import sys
 import tempfile
 import threading
 import time
+
+from _common import in_spawned_process
 
 TARGET_S = 90.0
 TARGET_MB = 2048
@@ -140,16 +141,6 @@ def _baseline(n, queue):
                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
-def _run(target, *args):
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(*args, queue))
-    proc.start()
-    out = queue.get()
-    proc.join()
-    return out
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sentences", type=int, default=50_000)
@@ -157,8 +148,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     load0 = os.getloadavg()[0]
-    base = _run(_baseline, args.sentences)
-    ours = _run(_slant, args.sentences, args.cv)
+    base = in_spawned_process(_baseline, args.sentences)
+    ours = in_spawned_process(_slant, args.sentences, args.cv)
     load1 = os.getloadavg()[0]
     print(f"reviewed sentences: {args.sentences:,} (+ seed base), {args.cv}-fold CV grouped by document")
     print(f"slant retrain   : {ours['seconds']:7.1f} s  {ours['sentences'] / ours['seconds']:8.0f} sentences/s  "

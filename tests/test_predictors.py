@@ -132,3 +132,11 @@ def test_encode_predictions_rejects_a_model_that_loses_sentences(tax):
 def test_process_predictor_needs_at_least_one_process(default_model, tax):
     with pytest.raises(ValueError, match="processes must be >= 1"):
         ProcessPredictor(ModelSlot(default_model), tax, max_batch=8, processes=0)
+
+
+def test_serve_refuses_a_negative_model_process_count():
+    from slant.errors import DataError
+    from slant.server import serve
+
+    with pytest.raises(DataError, match=r"--model-processes -1: use 0 \(a thread\) or more"):
+        serve(build={"model_processes": -1}, auth=AUTH)

@@ -1,11 +1,11 @@
 """prelabel: task data, prediction JSON and batching, with a small fake model."""
 
-from dataclasses import dataclass, field
 
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
 from slant.errors import ModelError
+from slant.model import Prediction
 from slant.prelabel import iter_batches, prediction_json, slant_id, task_data, tasks_with_predictions
 from slant.segment import make_document
 from slant.studio import project_config
@@ -18,14 +18,6 @@ The council slashed the library budget on Tuesday. Critics say the scheme is a d
 Officials declined to comment.
 
 The vote was 5-4."""
-
-
-@dataclass
-class FakePrediction:
-    labels: list
-    scores: dict
-    spans: list = field(default_factory=list)
-    uncertainty: float = 0.0
 
 
 class FakeModel:
@@ -49,7 +41,7 @@ class FakeModel:
                         labels.append(label)
                     spans.append({"start": at, "end": at + len(cue), "label": label, "text": cue, "weight": 1.0, "cue": "x"})
             scores = {lab: (0.9 if lab in labels else 0.1) for lab in ("loaded_language", "attribution_vague")}
-            out.append(FakePrediction(labels, scores, spans, uncertainty=0.2 if labels else 0.6))
+            out.append(Prediction(labels, scores, spans, uncertainty=0.2 if labels else 0.6))
         return out
 
 
@@ -121,7 +113,7 @@ def test_prediction_json_shape_and_scores(tax, interface):
 
 
 def test_prediction_without_labels_has_empty_result_and_a_score(tax, interface):
-    pred = FakePrediction([], {"loaded_language": 0.1}, [], uncertainty=0.65)
+    pred = Prediction([], {"loaded_language": 0.1}, [], uncertainty=0.65)
     out = prediction_json(pred, text="The vote was 5-4.", taxonomy=tax, model_version="m")
     assert out == {"model_version": "m", "score": 0.35, "result": []}
     assert interface.validate_prediction(out, return_errors=True) == []
@@ -139,7 +131,7 @@ def test_prediction_without_labels_has_empty_result_and_a_score(tax, interface):
 ], ids=["ok", "sentence-only", "unpredicted", "past-end", "empty", "negative", "string", "unknown"])
 def test_spans_are_filtered(tax, interface, span, kept):
     text = "Huge losses loom."
-    pred = FakePrediction(["loaded_language", "omission"], {"loaded_language": 0.7, "omission": 0.6}, [span], 0.3)
+    pred = Prediction(["loaded_language", "omission"], {"loaded_language": 0.7, "omission": 0.6}, [span], 0.3)
     out = prediction_json(pred, text=text, taxonomy=tax, model_version="m")
     spans = [r for r in out["result"] if r["type"] == "labels"]
     assert len(spans) == (1 if kept else 0)
@@ -150,7 +142,7 @@ def test_span_text_is_read_from_offsets_and_duplicates_dropped(tax):
     text = "A “reform” 😀 that guts funding."
     start = text.index("guts")
     spans = [{"start": start, "end": start + 4, "label": "loaded_language", "text": "WRONG"}] * 2
-    pred = FakePrediction(["loaded_language"], {"loaded_language": 0.8}, spans, 0.1)
+    pred = Prediction(["loaded_language"], {"loaded_language": 0.8}, spans, 0.1)
     out = prediction_json(pred, text=text, taxonomy=tax, model_version="m")
     (region,) = [r for r in out["result"] if r["type"] == "labels"]
     # Offsets are code points (Python str indices), which is what Label Studio's Text tag uses.
@@ -217,7 +209,7 @@ def test_weak_spans_are_dropped(tax):
         {"start": 16, "end": 22, "label": "loaded_language", "text": "scheme", "weight": 3.0},
         {"start": 28, "end": 36, "label": "loaded_language", "text": "disaster", "weight": 0.9},   # 30% of 3.0
     ]
-    pred = FakePrediction(["loaded_language", "attribution_vague"], {"loaded_language": 0.9, "attribution_vague": 0.9}, spans, 0.4)
+    pred = Prediction(["loaded_language", "attribution_vague"], {"loaded_language": 0.9, "attribution_vague": 0.9}, spans, 0.4)
     out = prediction_json(pred, text=text, taxonomy=tax, model_version="m")
     kept = [(r["value"]["text"], r["value"]["labels"][0]) for r in out["result"] if r["type"] == "labels"]
     assert kept == [("Critics say", "Attribution to a vague source"), ("scheme", "Loaded language"), ("disaster", "Loaded language")]

@@ -10,13 +10,13 @@ import os
 import stat
 import threading
 import time
-from dataclasses import dataclass, field
 
 import pytest
 from starlette.testclient import TestClient
 
 from slant.errors import DataError, ModelError
 from slant.journal import Journal, Trainer, normalize_event, reviewed_records
+from slant.model import Prediction
 from slant.prelabel import prediction_json
 from slant.server import Limits, ServerAuth, check_label_config, create_app, ensure_credentials, openapi_document
 from slant.studio import project_config
@@ -24,14 +24,6 @@ from slant.taxonomy import load_taxonomy
 
 AUTH = ServerAuth("ls", "pw-123", "tok-456")
 GOOD = ("ls", "pw-123")
-
-
-@dataclass
-class FakePrediction:
-    labels: list
-    scores: dict
-    spans: list = field(default_factory=list)
-    uncertainty: float = 0.0
 
 
 class FakeModel:
@@ -51,7 +43,7 @@ class FakeModel:
             at = text.find("scheme")
             labels = ["loaded_language"] if at >= 0 else []
             spans = [{"start": at, "end": at + 6, "label": "loaded_language", "text": "scheme"}] if at >= 0 else []
-            out.append(FakePrediction(labels, {"loaded_language": 0.9 if labels else 0.1}, spans, 0.2 if labels else 0.7))
+            out.append(Prediction(labels, {"loaded_language": 0.9 if labels else 0.1}, spans, 0.2 if labels else 0.7))
         return out
 
 

@@ -128,6 +128,8 @@ def _libraries():
 def _json_params(est):
     out = {}
     for k, v in est.get_params().items():
+        if k == "n_jobs":
+            continue  # how many processes fitted it, not what it is: same model, same version
         if k == "lexicons":
             v = None if v is None else "custom"
         elif isinstance(v, tuple):

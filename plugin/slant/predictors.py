@@ -99,6 +99,10 @@ class _Merging:
         for _, _, future, loop in batch:
             loop.call_soon_threadsafe(_resolve, future, None, exc)
 
+    def wait_ready(self, timeout=120.0):
+        """True once the model can answer without loading first (a thread: at once)."""
+        return True
+
     def _drain(self):
         """After stop: fail requests still queued instead of leaving them waiting."""
         while True:
@@ -288,6 +292,7 @@ class ProcessPredictor(_Merging):
                     log.error("%s; starting a new one", exc)
                     self._fail(batch, exc)
                     conn.close()
+                    proc.join(timeout=5)
                     self._children.remove(proc)
                     proc, conn, sent = *self._spawn(), None
                 except Exception as exc:

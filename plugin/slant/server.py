@@ -356,8 +356,7 @@ def create_app(*, model_source, taxonomy, auth, journal_dir=None, model=None, tr
     @asynccontextmanager
     async def lifespan(app):
         predictor.start()
-        if hasattr(predictor, "wait_ready"):  # serve only once the model processes hold the model
-            await asyncio.to_thread(predictor.wait_ready)
+        await asyncio.to_thread(predictor.wait_ready)  # serve only once the model processes hold the model
         if trainer is not None:
             trainer.start()
         try:
