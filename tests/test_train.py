@@ -376,9 +376,11 @@ def _fit_with_pids(monkeypatch, tmp_path, n_jobs, records, name):
     monkeypatch.setattr(clf_mod, "_fit_part", spy)
     monkeypatch.setattr(clf_mod, "_PARALLEL_MIN_NNZ", 0)  # the test data is small
     weights = np.where(np.arange(len(records)) % 3 == 0, 2.0, 1.0)
+    # Each label marked on the sentence's first word: contrast rows take part in the fits too.
+    spans = [[{"start": 0, "end": r["text"].index(" "), "label": lab} for lab in r["labels"]] for r in records]
     est = clf_mod.SlantClassifier(cv=3, min_df=1, n_jobs=n_jobs).fit(
         [r["text"] for r in records], [r["labels"] for r in records], groups=[r["doc_id"] for r in records],
-        sample_weight=weights)
+        sample_weight=weights, spans=spans)
     runs = [line.split() for line in log.read_text().splitlines()]
     return est, {int(pid) for pid, _ in runs}, sorted(int(part) for _, part in runs)
 
@@ -396,6 +398,7 @@ def test_parallel_fit_equals_one_process(monkeypatch, tmp_path):
     for attr in ("coef_", "intercept_", "calibration_", "thresholds_"):
         assert np.array_equal(getattr(one, attr), getattr(two, attr)), attr
     assert one.cv_scores_ == two.cv_scores_ and one.n_splits_ == two.n_splits_ == 3
+    assert one.n_contrast_ == two.n_contrast_ > 0
     assert one.get_params()["n_jobs"] is None and two.get_params()["n_jobs"] == 2
 
 

@@ -10,10 +10,11 @@ Saving, loading, model cards and the default model are in `slant.model`.
 
 import multiprocessing as mp
 import os
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.multiclass import OneVsRestClassifier
@@ -36,6 +37,14 @@ _DUAL_TOL = 0.1
 # Forking fit workers costs ~0.1 s and a share of memory: below this many non-zeros in the
 # feature matrix (~3,000 sentences) the fits run in the calling process.
 _PARALLEL_MIN_NNZ = 1_000_000
+# A contrast row (`_Contrast`) is made only when the marked spans cover at most this share
+# of the sentence: a category marked on (nearly) the whole sentence, as PTC's doubt
+# (median 99%), says nothing about which words carry it, and what is left is a fragment.
+_MAX_COVER = 0.5
+# ... and a category gets contrast rows only when at least this share of its marked
+# sentences yields one: on PTC, doubt, appeal to fear and appeal to authority (spans of
+# most of the sentence) lost 0.02-0.03 F1 with them, the local techniques gained.
+_MIN_LOCAL = 0.5
 
 
 def binarize_labels(y, classes=None):
@@ -119,24 +128,113 @@ def _cue_worker():
 def _fit_part(state, part):
     """One independent piece of `SlantClassifier.fit`.
 
-    ``part == -1``: the final one-vs-rest fit on all rows, returned as ``(coef, intercept)``
-    for the `active` classes. ``part == i``: fold `i`'s fit, returned as ``(test rows,
-    class columns, out-of-fold decision scores)``; a class without both outcomes in the
-    fold's training rows scores +-5 (always / never).
+    ``part == -1``: the final fit on all rows, returned as ``(coef, intercept)`` for the
+    `active` classes. ``part == i``: fold `i`'s fit, returned as ``(test rows, class
+    columns, out-of-fold decision scores)``; a class without both outcomes in the fold's
+    training rows scores +-5 (always / never). A class with contrast rows (`_Contrast`)
+    is fitted on its own with those whose source sentence is among the training rows.
     """
-    est, X, Y, w, active, folds = state
-    if part < 0:
-        ovr = est._fit_linear(X, Y[:, active], w)
-        coef = np.vstack([e.coef_.ravel() for e in ovr.estimators_])
-        return coef, np.array([e.intercept_[0] for e in ovr.estimators_], dtype=np.float64)
-    train, test = folds[part]
+    est, X, Y, w, active, folds, contrast = state
+    train, test = (np.arange(X.shape[0]), None) if part < 0 else folds[part]
     Ytr = Y[train][:, active]
     ok = (Ytr.sum(axis=0) > 0) & (Ytr.sum(axis=0) < len(train))
+    own = np.isin(active, contrast.classes) if contrast is not None else np.zeros(len(active), dtype=bool)
+    Xtr = X if part < 0 else X[train]
+    wtr = None if w is None else w[train]
+    coef = np.zeros((len(active), X.shape[1]))
+    intercept = np.zeros(len(active))
+    shared = np.flatnonzero(ok & ~own)
+    if len(shared):
+        ovr = est._fit_linear(Xtr, Ytr[:, shared], wtr)
+        coef[shared] = np.vstack([e.coef_.ravel() for e in ovr.estimators_])
+        intercept[shared] = [e.intercept_[0] for e in ovr.estimators_]
+    for a in np.flatnonzero(ok & own):
+        m = contrast.fit(est, Xtr, Ytr[:, a], wtr, train, active[a], w)
+        coef[a], intercept[a] = m.coef_.ravel(), m.intercept_[0]
+    if part < 0:
+        return coef, intercept
     scores = np.where(Ytr.all(axis=0), 5.0, -5.0) * np.ones((len(test), 1))
-    if ok.any():
-        ovr = est._fit_linear(X[train], Y[train][:, active[ok]], None if w is None else w[train])
-        scores[:, ok] = ovr.decision_function(X[test]).reshape(len(test), -1)
-    return test, active, scores
+    scores[:, ok] = (X[test] @ coef[ok].T) + intercept[ok]
+    return test, active, np.asarray(scores)
+
+
+class _Contrast:
+    """Contrast rows: a sentence with one category's marked spans cut out, as a negative
+    for that category ("the label was in these words").
+
+    Reviewers and corpora mark where a category sits (PTC technique spans, PolNeAR cue
+    and source, Label Studio highlights). The sentence without those words no longer
+    shows the category; training on both tells the linear model which words carry it,
+    rather than everything else in a labelled sentence. Nested 5-fold CV grouped by
+    article (`slant evaluate --cv 5`): PTC loaded language 0.445 -> 0.465, name calling
+    0.358 -> 0.381, PolNeAR attribution (either) 0.833 -> 0.836 (docs/performance.md,
+    Pre-labeling quality). Rows only where the spans cover at most `_MAX_COVER` of the
+    sentence, for categories where at least `_MIN_LOCAL` of the marked sentences qualify.
+    """
+
+    def __init__(self, texts, Y, classes, spans):
+        index = {c: j for j, c in enumerate(classes)}
+        src, cls, cut = [], [], []
+        marked = np.zeros(len(classes), dtype=np.int64)  # labelled sentences with spans, per class
+        for i, sent_spans in enumerate(spans):
+            if not sent_spans:
+                continue
+            by_class = {}
+            for sp_ in sent_spans:
+                j = index.get(sp_["label"])
+                if j is not None and Y[i, j]:
+                    by_class.setdefault(j, []).append((sp_["start"], sp_["end"]))
+            for j, parts in by_class.items():
+                marked[j] += 1
+                rest = _cut(texts[i], parts)
+                if rest and _covered(parts) <= _MAX_COVER * len(texts[i]):
+                    src.append(i)
+                    cls.append(j)
+                    cut.append(rest)
+        # A category whose spans are mostly whole sentences keeps the plain fit (`_MIN_LOCAL`).
+        made = np.bincount(np.array(cls, dtype=np.int64), minlength=len(classes))
+        local = made >= _MIN_LOCAL * np.maximum(marked, 1)
+        keep = [k for k, j in enumerate(cls) if local[j]]
+        self.src = np.array([src[k] for k in keep], dtype=np.int64)
+        self.cls = np.array([cls[k] for k in keep], dtype=np.int64)
+        self.texts = [cut[k] for k in keep]
+        self.classes = np.unique(self.cls)
+        self.X = None
+
+    def __len__(self):
+        return len(self.texts)
+
+    def fit(self, est, Xtr, ytr, wtr, train, j, w):
+        """Class `j`'s binary model on the training rows plus its contrast rows from them."""
+        mine = np.flatnonzero((self.cls == j) & np.isin(self.src, train))
+        Xj = sp.vstack([Xtr, self.X[mine]], format="csr")
+        yj = np.r_[ytr, np.zeros(len(mine), dtype=ytr.dtype)]
+        base_w = np.ones(len(ytr)) if wtr is None else wtr
+        src_w = np.ones(len(mine)) if w is None else w[self.src[mine]]
+        wj = np.r_[base_w, est.span_contrast * src_w]
+        model = clone(est._make_linear().estimator).set_params(C=est.span_C)
+        return model.fit(Xj, yj, sample_weight=wj)
+
+
+def _covered(parts):
+    """Characters inside the union of the ranges `parts`."""
+    total, k = 0, 0
+    for start, end in sorted(parts):
+        total += max(0, end - max(start, k))
+        k = max(k, end)
+    return total
+
+
+def _cut(text, parts):
+    """`text` without the character ranges `parts`, the pieces joined by one space ('' if no word is left)."""
+    out, k = [], 0
+    for start, end in sorted(parts):
+        if start > k:
+            out.append(text[k:start].strip())
+        k = max(k, end)
+    out.append(text[k:].strip())
+    rest = " ".join(p for p in out if p)
+    return rest if any(ch.isalnum() for ch in rest) else ""
 
 
 class NBLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -200,12 +298,19 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     return only scores and coefficients: the fitted model is the same as with one process.
     Without the fork start method (Windows), or on small data, the fits stay in process.
 
+    `span_contrast`, `span_C`: when `fit` gets the marked spans of the labels (`spans`),
+    each labelled sentence with its category's spans cut out is added as a negative for
+    that category with weight `span_contrast` (0: off), and those categories' models use
+    `span_C` (less regularisation: the contrast pairs say which words matter). See
+    `_Contrast`.
+
     Parameters are keyword-only and stored as given (scikit-learn conventions).
     """
 
     def __init__(self, *, classes=None, word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2,
                  max_char_features=300_000, cue_weight=1.0, lexicons=None, linear="nb-logistic", C=1.0,
-                 class_weight="balanced", cv=5, random_state=0, max_spans=3, n_jobs=None):
+                 class_weight="balanced", cv=5, random_state=0, max_spans=3, n_jobs=None, span_contrast=2.0,
+                 span_C=4.0):
         self.classes = classes
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -220,6 +325,8 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.max_spans = max_spans
         self.n_jobs = n_jobs
+        self.span_contrast = span_contrast
+        self.span_C = span_C
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -341,12 +448,37 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             pool.join()
         return sp.csr_matrix(sp.hstack([Xn, Xc]).tocsr())
 
-    def fit(self, X, y, groups=None, sample_weight=None):
+    def _contrast(self, texts, Y, classes, spans):
+        """The contrast rows (`_Contrast`) from `spans`, featurised; None when there are none."""
+        if spans is None or not self.span_contrast:
+            return None
+        if isinstance(self.span_contrast, bool) or not isinstance(self.span_contrast, (int, float)) or self.span_contrast < 0 \
+                or isinstance(self.span_C, bool) or not isinstance(self.span_C, (int, float)) or not self.span_C > 0:
+            raise InputError(f"span_contrast={self.span_contrast!r}, span_C={self.span_C!r}: use a weight >= 0 (0 = off) and a C > 0")
+        spans = list(spans)
+        if len(spans) != len(texts):
+            raise DataError(f"{len(spans)} span lists for {len(texts)} sentences; pass one list (or None) per sentence")
+        for i, sent_spans in enumerate(spans):
+            for s_ in sent_spans or ():
+                ok = isinstance(s_, dict) and isinstance(s_.get("label"), str)
+                start, end = (s_.get("start"), s_.get("end")) if ok else (None, None)
+                if not (ok and isinstance(start, Integral) and isinstance(end, Integral) and 0 <= start < end <= len(texts[i])):
+                    raise DataError(f"sentence {i}: span {s_!r} needs a 'label' and 0 <= start < end <= {len(texts[i])} "
+                                    "(character offsets into the sentence); fix or drop the span")
+        contrast = _Contrast(texts, Y, classes, spans)
+        if not len(contrast):
+            return None
+        contrast.X = sp.csr_matrix(self.features_.transform(contrast.texts))
+        return contrast
+
+    def fit(self, X, y, groups=None, sample_weight=None, spans=None):
         """Learn features, one linear model per class, calibration and thresholds.
 
         `y`: label lists (category ids) or an indicator matrix; `groups`: document ids
         so that cross-validation never splits a document; `sample_weight`: per-sentence
-        weights for the linear models (retraining weights reviewed sentences above seed ones).
+        weights for the linear models (retraining weights reviewed sentences above seed ones);
+        `spans`: per sentence, the marked spans of its labels (``[{"start", "end", "label"},
+        ...]`` with offsets into the sentence, or None) for contrast rows (`span_contrast`).
         """
         texts = _texts(X)
         Y, classes = binarize_labels(y, None if self.classes is None else list(self.classes))
@@ -371,6 +503,8 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         active = np.flatnonzero((pos >= 2) & (pos <= n - 2))
         self.features_ = self._make_features(n)
         Xf = self._fit_features(texts)
+        contrast = self._contrast(texts, Y, classes, spans)
+        self.n_contrast_ = 0 if contrast is None else len(contrast)
 
         oof = np.zeros((n, K))
         splitter, k = self._splitter(n, groups)
@@ -380,7 +514,8 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         # the folds, largest first so that two workers finish together.
         parts = [-1] + list(range(len(folds))) if len(active) else []
         final = None
-        for part, got in zip(parts, self._map_parts((self, Xf, Y, w, active, folds), parts, Xf.nnz)):
+        state = (self, Xf, Y, w, active, folds, contrast)
+        for part, got in zip(parts, self._map_parts(state, parts, Xf.nnz)):
             if part < 0:
                 final = got
             else:

@@ -20,7 +20,7 @@ from sklearn.model_selection import GroupKFold
 from .classifier import SlantClassifier
 from .errors import DataError
 from .evaluate import scores_from_matrices
-from .model import DEFAULT_PARAMS
+from .model import DEFAULT_PARAMS, record_spans
 from .train import _base_records, usable_records
 
 __all__ = ["FRACTIONS", "learning_curve", "plot_curve", "render_curve"]
@@ -71,7 +71,7 @@ def learning_curve(records, *, taxonomy, base="seed", weight_reviewed=1.0, cv=5,
             groups = [f"base:{r.get('doc_id', r['id'])}" for r in base_recs] + [f"rev:{docs[i]}" for i in rows]
             est = SlantClassifier(classes=taxonomy.ids, cv=inner_cv, **{**DEFAULT_PARAMS, **(params or {})})
             est.fit([r["text"] for r in subset], [r["labels"] for r in subset], groups=groups,
-                    sample_weight=None if weight_reviewed == 1 else weights)
+                    sample_weight=None if weight_reviewed == 1 else weights, spans=record_spans(subset, taxonomy))
             _, chosen, _ = est.predict_explain([texts[i] for i in test], explain=False)
             preds[f][test] = chosen
             sizes[f].append(len(rows))

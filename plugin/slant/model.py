@@ -302,6 +302,25 @@ def _prepare(records, taxonomy):
     return texts, labels, groups
 
 
+def record_spans(records, taxonomy):
+    """Per record, its marked spans with labels mapped to this taxonomy (`migrate_labels`),
+    for `SlantClassifier.fit`'s contrast rows; spans of labels the taxonomy does not know
+    (corpus-specific ones such as ``ptc:...``) or without offsets are left out."""
+    out = []
+    for r in records:
+        kept = []
+        for s_ in r.get("spans") or ():
+            if not isinstance(s_, dict) or not isinstance(s_.get("label"), str):
+                continue
+            start, end = s_.get("start"), s_.get("end")
+            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(r["text"])):
+                continue
+            for lab in taxonomy.migrate_labels([s_["label"]])[0]:
+                kept.append({"start": start, "end": end, "label": lab})
+        out.append(kept)
+    return out
+
+
 def read_seed(directory=None):
     """The seed sentences (``labels/seed/*.jsonl``) as ``(records, files)``."""
     root = labels_dir() / "seed" if directory is None else Path(directory)
@@ -336,7 +355,7 @@ def train_model(records, *, taxonomy, cv=5, base=None, params=None, files=None, 
         raise ModelError(f"base {base!r} is not known; use 'seed' or 'none'")
     texts, labels, groups = _prepare(records, taxonomy)
     est = SlantClassifier(classes=taxonomy.ids, cv=cv, **{**DEFAULT_PARAMS, **(params or {})})
-    est.fit(texts, labels, groups=groups)
+    est.fit(texts, labels, groups=groups, spans=record_spans(records, taxonomy))
     card = make_card(est, taxonomy=taxonomy, texts=texts, labels=labels, groups=groups, files=files,
                      version_prefix=version_prefix, base=base if base == "seed" else "none")
     return SlantModel(est, card, taxonomy)

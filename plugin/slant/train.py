@@ -48,7 +48,7 @@ from . import __version__
 from .classifier import SlantClassifier
 from .errors import DataError, ModelError
 from .gate import TOLERANCE, GateResult, compare_models, promote, rollback
-from .model import DEFAULT_PARAMS, SlantModel, _sha256_file, make_card, read_seed
+from .model import DEFAULT_PARAMS, SlantModel, _sha256_file, make_card, read_seed, record_spans
 from .registry import Registry
 
 __all__ = [
@@ -249,7 +249,8 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
     # n_jobs=-1: the CV folds and the final fit run in forked workers, one per core (the
     # same model as one process; docs/performance.md, Retraining).
     est = SlantClassifier(classes=taxonomy.ids, cv=cv, **{"n_jobs": -1, **DEFAULT_PARAMS, **(params or {})})
-    est.fit(texts, labels, groups=groups, sample_weight=None if weight_reviewed == 1 else weights)
+    est.fit(texts, labels, groups=groups, sample_weight=None if weight_reviewed == 1 else weights,
+            spans=record_spans(training, taxonomy))
     all_files = list(base_files) + list(files or [])
     card = make_card(est, taxonomy=taxonomy, texts=texts, labels=labels, groups=groups, files=all_files,
                      version_prefix="trained", base=effective)
