@@ -615,6 +615,9 @@ def test_train_model_passes_migrated_spans(tiny_tax):
     records = _confounded_records()
     model = train_model(records, taxonomy=tiny_tax, cv=3, params={"min_df": 1})
     assert model.estimator.n_contrast_ == 9
+    # The card says which categories trained with contrast rows, and still follows its schema.
+    assert model.card["estimator"]["contrast_rows"] == {"loaded_language": 9}
+    Draft202012Validator(schema("model-card")).validate(model.card)
 
 
 def test_no_contrast_rows_for_categories_marked_on_whole_sentences():

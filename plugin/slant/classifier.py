@@ -505,6 +505,8 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         Xf = self._fit_features(texts)
         contrast = self._contrast(texts, Y, classes, spans)
         self.n_contrast_ = 0 if contrast is None else len(contrast)
+        self.contrast_rows_ = {} if contrast is None else {
+            classes[j]: int((contrast.cls == j).sum()) for j in contrast.classes.tolist()}
 
         oof = np.zeros((n, K))
         splitter, k = self._splitter(n, groups)
