@@ -54,6 +54,14 @@ def _choices(names):
     return [{"from_name": "categories", "to_name": "text", "type": "choices", "value": {"choices": names}}] if names else []
 
 
+def _poll_span(text):
+    """The annotators' highlight of the vague source: the sentence up to "poll" or "survey"."""
+    word = "poll" if "poll" in text else "survey"
+    end = text.index(word) + len(word)
+    return [{"from_name": "spans", "to_name": "text", "type": "labels",
+             "value": {"start": 0, "end": end, "text": text[:end], "labels": [VAGUE]}}]
+
+
 def _tasks(sdk, project_id):
     return list(sdk.tasks.list(project=project_id, fields="all", page_size=1000))
 
@@ -117,7 +125,8 @@ def test_retrain_loop_reaches_untouched_tasks(label_studio, env, capsys):
             names = set(accepted)
             if poll and not (k == 2 and polls_seen % 4 == 0):
                 names.add(VAGUE)
-            sdk.annotations.create(id=t.id, result=_choices(sorted(names)), completed_by=uid)
+            result = _choices(sorted(names)) + (_poll_span(t.data["text"]) if VAGUE in names and poll else [])
+            sdk.annotations.create(id=t.id, result=result, completed_by=uid)
 
     # 3. pull the adjudicated labels (majority), 4. train, 5. promote through the gate
     reviewed = env / "reviewed.jsonl"
@@ -126,6 +135,9 @@ def test_retrain_loop_reaches_untouched_tasks(label_studio, env, capsys):
     labelled = [r for r in records if r.get("annotations")]
     assert len(labelled) == 9 * 7
     assert all("attribution_vague" in r["labels"] for r in labelled if _is_poll(r["text"]))
+    # The highlight all three annotators made comes back as the record's span.
+    marked = [r for r in labelled if any(sp["label"] == "attribution_vague" for sp in r.get("spans") or ())]
+    assert marked and all(_is_poll(r["text"]) and r["text"][:r["spans"][0]["end"]].endswith(("poll", "survey")) for r in marked)
     capsys.readouterr()
     assert main(["train", str(reviewed), "--base", "seed", "--weight-reviewed", "3", "--cv", "3", *models]) == 0
     out = capsys.readouterr().out
@@ -134,6 +146,9 @@ def test_retrain_loop_reaches_untouched_tasks(label_studio, env, capsys):
     version = registry.resolve("latest")
     card = registry.card(version)
     assert card["training_data"]["reviewed_label_counts"]["attribution_vague"] > 0
+    # The highlights trained as contrast rows: the poll sentence without its source is no vague attribution.
+    # (held-out documents' sentences do not train, so at most every marked sentence counts)
+    assert len(marked) // 2 <= card["estimator"]["contrast_rows"].get("attribution_vague", 0) <= len(marked)
     assert card["training_data"]["adjudication"]["policies"] == {"majority": card["heldout"]["sentences"] + card["heldout"]["train_sentences"]}
     assert main(["models", "promote", "latest", *models]) == 0, capsys.readouterr().err
     assert "promoted " + version in capsys.readouterr().out
