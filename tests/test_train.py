@@ -502,3 +502,15 @@ def test_latest_is_the_version_registered_last_within_one_second(tmp_path, tax):
         path.write_text(json.dumps({**card, "created_at": "2026-01-01T00:00:00+00:00"}), encoding="utf-8")
     assert registry.resolve("latest") == b
     assert [v.version for v in registry.versions()] == [a, b]
+
+
+def test_summary_says_which_categories_trained_contrast_rows(tax):
+    records = reviewed(n_docs=8, per_doc=8, seed=12)
+    plain = retrain(records, taxonomy=tax, base="none", cv=2, holdout=0)
+    assert "contrast rows" not in plain.summary() and plain.model.card["estimator"]["contrast_rows"] == {}
+    marked = [{**r, "spans": [{"start": 0, "end": r["text"].index(" "), "label": lab} for lab in r["labels"]]} for r in records]
+    got = retrain(marked, taxonomy=tax, base="none", cv=2, holdout=0)
+    rows = got.model.card["estimator"]["contrast_rows"]
+    assert rows and set(rows) <= {lab for r in records for lab in r["labels"]}
+    line = next(x for x in got.summary().splitlines() if x.startswith("highlighted spans trained as contrast rows: "))
+    assert all(f"{cat} {n:,}" in line for cat, n in rows.items())

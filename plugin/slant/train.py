@@ -170,6 +170,10 @@ class TrainResult:
             f"({self.reviewed} reviewed, base {self.base}); {held}",
             f"cross-validated ({cv['folds']} folds by document): macro F1 {cv['macro']['f1']:.3f}, micro F1 {cv['micro']['f1']:.3f}",
         ]
+        contrast = card["estimator"].get("contrast_rows") or {}
+        if contrast:
+            lines.append("highlighted spans trained as contrast rows: "
+                         + ", ".join(f"{cat} {n:,}" for cat, n in contrast.items()))
         for why, n in self.excluded.items():
             if why == "unknown label names":
                 names = ", ".join(f"{k} ({v})" for k, v in n.items())
