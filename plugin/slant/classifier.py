@@ -192,12 +192,11 @@ class _Contrast:
                     cls.append(j)
                     cut.append(rest)
         # A category whose spans are mostly whole sentences keeps the plain fit (`_MIN_LOCAL`).
-        made = np.bincount(np.array(cls, dtype=np.int64), minlength=len(classes))
-        local = made >= _MIN_LOCAL * np.maximum(marked, 1)
-        keep = [k for k, j in enumerate(cls) if local[j]]
-        self.src = np.array([src[k] for k in keep], dtype=np.int64)
-        self.cls = np.array([cls[k] for k in keep], dtype=np.int64)
-        self.texts = [cut[k] for k in keep]
+        cls = np.array(cls, dtype=np.int64)
+        keep = (np.bincount(cls, minlength=len(classes)) >= _MIN_LOCAL * np.maximum(marked, 1))[cls]
+        self.src = np.array(src, dtype=np.int64)[keep]
+        self.cls = cls[keep]
+        self.texts = [t for t, k in zip(cut, keep) if k]
         self.classes = np.unique(self.cls)
         self.X = None
 
@@ -216,24 +215,30 @@ class _Contrast:
         return model.fit(Xj, yj, sample_weight=wj)
 
 
+def _merged(parts):
+    """The character ranges `parts` sorted, overlapping ones merged."""
+    out = []
+    for start, end in sorted(parts):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return out
+
+
 def _covered(parts):
     """Characters inside the union of the ranges `parts`."""
-    total, k = 0, 0
-    for start, end in sorted(parts):
-        total += max(0, end - max(start, k))
-        k = max(k, end)
-    return total
+    return sum(end - start for start, end in _merged(parts))
 
 
 def _cut(text, parts):
     """`text` without the character ranges `parts`, the pieces joined by one space ('' if no word is left)."""
-    out, k = [], 0
-    for start, end in sorted(parts):
-        if start > k:
-            out.append(text[k:start].strip())
-        k = max(k, end)
-    out.append(text[k:].strip())
-    rest = " ".join(p for p in out if p)
+    pieces, k = [], 0
+    for start, end in _merged(parts):
+        pieces.append(text[k:start].strip())
+        k = end
+    pieces.append(text[k:].strip())
+    rest = " ".join(p for p in pieces if p)
     return rest if any(ch.isalnum() for ch in rest) else ""
 
 
