@@ -15,6 +15,7 @@ from slant.cues import (
     PATTERN_FAMILIES,
     CueFeatures,
     CueMatcher,
+    lexicon_files,
     load_lexicons,
     word_tokens,
 )
@@ -46,6 +47,31 @@ def test_packaged_lexicons_load_lowercase_without_comments():
                    "factive", "hedges", "fear", "authority", "doubt"):
         assert lex[family], family
         assert all(p == p.lower() and not p.startswith("#") and p.strip() == p for p in lex[family])
+
+
+def test_packaged_lexicon_files_list_each_entry_once():
+    """Duplicates load harmlessly but mean the file was edited carelessly."""
+    for family, path in lexicon_files().items():
+        entries = [line.split("#", 1)[0].strip().lower() for line in path.read_text(encoding="utf-8").splitlines()]
+        entries = [e for e in entries if e]
+        dupes = sorted({e for e in entries if entries.count(e) > 1})
+        assert not dupes, f"{path.name}: {dupes}"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The senator called his rival a liar and a coward.", [("derogatory", "liar"), ("derogatory", "coward")]),
+        ("Aides believe the vote will slip.", [("vague_sources", "Aides"), ("reporting_verbs", "believe")]),
+        ("A new poll shows a tight race.", [("vague_sources", "A new poll"), ("reporting_verbs", "shows")]),
+        ("The heroic crew faced a horrifying blaze.", [("charged", "heroic")]),
+    ],
+    ids=["insults", "belief-verb", "poll", "glorifying"],
+)
+def test_lexicons_cover_labels_beliefs_and_praise(text, expected):
+    got = fams(CueMatcher(load_lexicons()), text)  # the packaged lexicons
+    for item in expected:
+        assert item in got, got
 
 
 def test_lexicon_directory_errors(tmp_path):

@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 
 import numpy as np
 import pytest
@@ -445,6 +446,31 @@ def test_default_model_card_and_cache(default_model, default_model_cache):
 def test_default_model_recognises_unseen_sentences(default_model, text, label):
     (pred,) = default_model.predict([text])
     assert label in pred.labels, pred
+
+
+# Words the seed sentences never use: the model reaches them only through the lexicon
+# families (cue features), which is how it generalises past the seed's wording.
+UNSEEN_IN_SEED = [
+    ("The mayor called the council members imbeciles and halfwits on Tuesday.", "name_calling", ("imbeciles", "halfwits")),
+    ("Operatives believe the bill will pass next week.", "attribution_vague", ("Operatives",)),
+    ("A new poll shows the mayor well ahead of her rivals.", "attribution_vague", ("A new poll",)),
+]
+
+
+def test_seed_never_uses_the_unseen_words():
+    from slant.model import read_seed
+
+    records, _ = read_seed()
+    seed_words = {w for r in records for w in re.findall(r"[a-z]+", r["text"].lower())}
+    assert not seed_words & {"imbeciles", "halfwits", "operatives", "poll"}
+
+
+@pytest.mark.parametrize("text, label, evidence", UNSEEN_IN_SEED, ids=["insults", "operatives-believe", "poll-shows"])
+def test_default_model_generalises_through_lexicons(default_model, text, label, evidence):
+    (pred,) = default_model.predict([text])
+    assert label in pred.labels, pred
+    marked = [s["text"] for s in pred.spans if s["label"] == label]
+    assert any(word in text for text in marked for word in evidence), pred.spans
 
 
 def test_default_model_leaves_plain_news_alone(default_model):
