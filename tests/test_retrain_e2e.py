@@ -105,7 +105,10 @@ def test_retrain_loop_reaches_untouched_tasks(label_studio, env, capsys):
         ps = [p for p in _preds(task) if p["model_version"] == version]
         return {name for p in ps for r in p["result"] if r["type"] == "choices" for name in r["value"]["choices"]}
 
-    assert sum(VAGUE in predicted(t, seed_version) for t in untouched_polls) <= 2  # the seed model misses them
+    # The seed model gets a few (its lexicons list "a poll" and "a survey" as unnamed
+    # sources), not most: its sentences name who polled.
+    seed_hits = sum(VAGUE in predicted(t, seed_version) for t in untouched_polls)
+    assert seed_hits <= 4
 
     # 2. three annotators accept the pre-labels and add the vague-attribution choice to poll sentences;
     #    the third forgets it on every fourth poll: the majority still has it.
