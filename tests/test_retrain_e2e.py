@@ -105,8 +105,8 @@ def test_retrain_loop_reaches_untouched_tasks(label_studio, env, capsys):
         ps = [p for p in _preds(task) if p["model_version"] == version]
         return {name for p in ps for r in p["result"] if r["type"] == "choices" for name in r["value"]["choices"]}
 
-    # The seed model gets a few (its lexicons list "a poll" and "a survey" as unnamed
-    # sources), not most: its sentences name who polled.
+    # The seed model gets a few of them (its lexicons list "a poll" and "a survey" as
+    # unnamed sources), not most: retraining has to teach the rest.
     seed_hits = sum(VAGUE in predicted(t, seed_version) for t in untouched_polls)
     assert seed_hits <= 4
 
