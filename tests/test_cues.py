@@ -15,6 +15,7 @@ from slant.cues import (
     PATTERN_FAMILIES,
     CueFeatures,
     CueMatcher,
+    lexicon_entries,
     lexicon_files,
     load_lexicons,
     word_tokens,
@@ -51,9 +52,8 @@ def test_packaged_lexicons_load_lowercase_without_comments():
 
 def test_packaged_lexicon_files_list_each_entry_once():
     """Duplicates load harmlessly but mean the file was edited carelessly."""
-    for family, path in lexicon_files().items():
-        entries = [line.split("#", 1)[0].strip().lower() for line in path.read_text(encoding="utf-8").splitlines()]
-        entries = [e for e in entries if e]
+    for path in lexicon_files().values():
+        entries = lexicon_entries(path.read_text(encoding="utf-8"))
         dupes = sorted({e for e in entries if entries.count(e) > 1})
         assert not dupes, f"{path.name}: {dupes}"
 

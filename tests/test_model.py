@@ -462,7 +462,8 @@ def test_seed_never_uses_the_unseen_words():
 
     records, _ = read_seed()
     seed_words = {w for r in records for w in re.findall(r"[a-z]+", r["text"].lower())}
-    assert not seed_words & {"imbeciles", "halfwits", "operatives", "poll"}
+    unseen = {e.split()[-1].lower() for _, _, evidence in UNSEEN_IN_SEED for e in evidence}
+    assert unseen == {"imbeciles", "halfwits", "operatives", "poll"} and not seed_words & unseen
 
 
 @pytest.mark.parametrize("text, label, evidence", UNSEEN_IN_SEED, ids=["insults", "operatives-believe", "poll-shows"])

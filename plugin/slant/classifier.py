@@ -28,7 +28,7 @@ from .explain import explain_rows
 from .features import NgramFeatures, Scorer
 from .errors import DataError, InputError
 
-__all__ = ["NBLogisticRegression", "SlantClassifier", "binarize_labels"]
+__all__ = ["NBLogisticRegression", "SlantClassifier", "binarize_labels", "valid_span"]
 
 # liblinear's own default tolerance for the dual problem, for the CV fold models and the
 # final model alike: the same cross-validated F1 on PTC as 1e-2 and 1e-4, in a fraction
@@ -213,6 +213,15 @@ class _Contrast:
         wj = np.r_[base_w, est.span_contrast * src_w]
         model = clone(est._make_linear().estimator).set_params(C=est.span_C)
         return model.fit(Xj, yj, sample_weight=wj)
+
+
+def valid_span(span, length):
+    """True for a marked span ``{"label": str, "start": int, "end": int}`` with
+    ``0 <= start < end <= length`` (offsets into a sentence of `length` characters)."""
+    if not isinstance(span, dict) or not isinstance(span.get("label"), str):
+        return False
+    start, end = span.get("start"), span.get("end")
+    return isinstance(start, Integral) and isinstance(end, Integral) and 0 <= start < end <= length
 
 
 def _merged(parts):
@@ -465,9 +474,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             raise DataError(f"{len(spans)} span lists for {len(texts)} sentences; pass one list (or None) per sentence")
         for i, sent_spans in enumerate(spans):
             for s_ in sent_spans or ():
-                ok = isinstance(s_, dict) and isinstance(s_.get("label"), str)
-                start, end = (s_.get("start"), s_.get("end")) if ok else (None, None)
-                if not (ok and isinstance(start, Integral) and isinstance(end, Integral) and 0 <= start < end <= len(texts[i])):
+                if not valid_span(s_, len(texts[i])):
                     raise DataError(f"sentence {i}: span {s_!r} needs a 'label' and 0 <= start < end <= {len(texts[i])} "
                                     "(character offsets into the sentence); fix or drop the span")
         contrast = _Contrast(texts, Y, classes, spans)

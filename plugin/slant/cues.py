@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from .errors import InputError
 from .resources import labels_dir
 
-__all__ = ["Cue", "CueMatcher", "CueFeatures", "CUE_CATEGORY", "PATTERN_FAMILIES", "load_lexicons", "lexicon_files", "matcher", "tokens", "word_spans", "word_tokens"]
+__all__ = ["Cue", "CueMatcher", "CueFeatures", "CUE_CATEGORY", "PATTERN_FAMILIES", "load_lexicons", "lexicon_entries", "lexicon_files", "matcher", "tokens", "word_spans", "word_tokens"]
 
 Cue = namedtuple("Cue", "start end family text")
 
@@ -78,13 +78,19 @@ def load_lexicons(directory=None):
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InputError(f"lexicon {path}: not UTF-8 text; save it as UTF-8") from None
-        phrases = []
-        for line in text.splitlines():
-            line = " ".join(line.split("#", 1)[0].split()).lower().replace("\u2019", "'")
-            if line:
-                phrases.append(line)
-        out[family] = tuple(dict.fromkeys(phrases))
+        out[family] = tuple(dict.fromkeys(lexicon_entries(text)))
     return out
+
+
+def lexicon_entries(text):
+    """The entries of one lexicon file's `text`, in order, repeats kept: comments dropped,
+    whitespace collapsed, lowercase, curly apostrophes straightened."""
+    entries = []
+    for line in text.splitlines():
+        line = " ".join(line.split("#", 1)[0].split()).lower().replace("\u2019", "'")
+        if line:
+            entries.append(line)
+    return entries
 
 
 # --- tokens ---------------------------------------------------------------------------

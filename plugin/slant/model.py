@@ -24,7 +24,7 @@ import orjson
 from jsonschema import Draft202012Validator
 
 from . import __version__
-from .classifier import SlantClassifier
+from .classifier import SlantClassifier, valid_span
 from .errors import DataError, ModelError
 from .resources import labels_dir, schema
 
@@ -311,13 +311,9 @@ def record_spans(records, taxonomy):
     for r in records:
         kept = []
         for s_ in r.get("spans") or ():
-            if not isinstance(s_, dict) or not isinstance(s_.get("label"), str):
-                continue
-            start, end = s_.get("start"), s_.get("end")
-            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(r["text"])):
-                continue
-            for lab in taxonomy.migrate_labels([s_["label"]])[0]:
-                kept.append({"start": start, "end": end, "label": lab})
+            if valid_span(s_, len(r["text"])):
+                for lab in taxonomy.migrate_labels([s_["label"]])[0]:
+                    kept.append({"start": s_["start"], "end": s_["end"], "label": lab})
         out.append(kept)
     return out
 
