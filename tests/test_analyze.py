@@ -104,6 +104,26 @@ def test_parallel_jsonl_equals_serial(default_model, article, corpus, tmp_path):
         analyze([article], model=default_model, fmt="jsonl", jobs=0)
 
 
+def test_parallel_reports_a_bad_line_from_a_worker(default_model, tmp_path):
+    """Workers parse and split the lines, so a bad line's error comes back from one of
+    them: the same message, and no output file left behind."""
+    path = tmp_path / "docs.jsonl"
+    good = [json.dumps({"id": f"d{i}", "text": "Critics say the plan failed. Officials disagree."}) for i in range(6)]
+    path.write_text("\n".join(good + ['{"id": "bad", "text": ""}']) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(InputError, match=r"docs\.jsonl:7: \"text\" of document 'bad' is empty or not a string"):
+        analyze([path], model=default_model, fmt="jsonl", out=out, batch_size=3, jobs=2)
+    assert not out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_analyze_restores_blas_threads(default_model, article, tmp_path):
+    from threadpoolctl import threadpool_info
+
+    before = [p["num_threads"] for p in threadpool_info()]
+    analyze([article], model=default_model, fmt="jsonl", out=tmp_path / "out.jsonl")
+    assert [p["num_threads"] for p in threadpool_info()] == before
+
+
 def test_default_jobs_start_workers_only_for_more_than_one_batch(default_model, article, corpus, tmp_path, monkeypatch):
     import multiprocessing.pool
 

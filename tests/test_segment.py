@@ -2,6 +2,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slant.errors import InputError
 from slant.resources import sample_article_path
@@ -358,3 +360,94 @@ def test_speed_is_linear():
     sentences = split_sentences(text)
     assert len(sentences) == 8000
     assert time.perf_counter() - t0 < 5
+
+
+# --- the Punkt shortcut for plain sentence ends ------------------------------------------
+
+def _contexts(text):
+    from slant.segment import _SHADOW, _tokenizer
+
+    for curly, straight in _SHADOW:
+        text = text.replace(curly, straight)
+    return [ctx for _, ctx in _tokenizer()._match_potential_end_contexts(text)]
+
+
+def _agrees(ctx):
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+    from slant.segment import _tokenizer
+
+    tok = _tokenizer()
+    return tok.text_contains_sentbreak(ctx) == PunktSentenceTokenizer.text_contains_sentbreak(tok, ctx)
+
+
+def test_plain_break_shortcut_agrees_with_punkt_on_project_texts():
+    from slant.model import read_seed
+    from slant.segment import _PLAIN_BREAK
+
+    records, _ = read_seed()
+    seed = [r["text"] for r in records]
+    # Seed sentences run together in paragraphs of eight, as in an article.
+    texts = [" ".join(seed[i:i + 8]) for i in range(0, len(seed), 8)]
+    texts.append(Path(str(sample_article_path())).read_text(encoding="utf-8"))
+    texts += [t for t, _ in CASES.values()]
+    contexts = [c for t in texts for c in _contexts(t)]
+    assert len(contexts) > 1000
+    shortcut = [c for c in contexts if _PLAIN_BREAK.fullmatch(c)]
+    assert len(shortcut) > 0.5 * len(contexts)  # the shortcut is the common case
+    assert [c for c in contexts if not _agrees(c)] == []
+
+
+@pytest.mark.parametrize("ctx", [
+    "budget. The", 'said." He', "said.) Then", "late? No", "now! Then", "Gen. Smith", "gen. Smith", "Dr. Jones",
+    "Mr. Lee", "Jan. 5", "B. The", "A. Smith", "II. The", "ok. And", "etc. And", "U.S. The", "2019. The",
+    "acting!!! I", "so?! Yes", "well... And", "wait.. no", "re-elected. The", "company's. The", "(budget. The",
+    "budget. the", "vs. them", "Sept. 11",
+])
+def test_plain_break_shortcut_edge_cases(ctx):
+    assert _agrees(ctx)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    word=st.one_of(st.sampled_from(["budget", "Gen", "gen", "U.S", "A", "b", "II", "No", "St", "vs", "etc", "Inc", "12",
+                                    "re-elected", "co", "mr", "Ms", "it's", "ok"]),
+                   st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.'-", min_size=1, max_size=8)),
+    mark=st.sampled_from([".", "?", "!", "..", "?!"]),
+    after=st.sampled_from([" The", " the", '"', ")", "'", " 5", "\nThe", "  He", " (", ' "We', "!"]),
+)
+def test_plain_break_shortcut_agrees_with_punkt_on_generated_contexts(word, mark, after):
+    text = f"Before {word}{mark}{after} more words follow here."
+    for ctx in _contexts(text):
+        assert _agrees(ctx), ctx
+
+
+# --- raw documents: what analyze's worker processes split -------------------------------
+
+def test_read_raw_items_make_the_same_documents(tmp_path):
+    import pickle
+
+    from slant.segment import RawDocument, read_raw
+
+    jsonl = write(tmp_path / "docs.jsonl", '{"id": "a", "text": "One. Two.\\n\\nThree."}\n\n{"id": 2, "text": "Four."}\n')
+    txt = write(tmp_path / "story.txt", "Headline\n\nMr. Lee left. He said so.")
+    html = write(tmp_path / "page.html", "<h1>Title</h1><p>First one. Second one.</p>")
+    items = list(read_raw([jsonl, txt, html]))
+    assert [(Path(i.path).name, i.lineno) for i in items] == [("docs.jsonl", 1), ("docs.jsonl", 3), ("story.txt", 0), ("page.html", 0)]
+    assert all(isinstance(i, RawDocument) for i in items)
+    copies = pickle.loads(pickle.dumps(items))  # sent to worker processes
+    assert [c.document() for c in copies] == list(read_documents([jsonl, txt, html]))
+    assert [c.document().meta for c in copies] == [d.meta for d in read_documents([jsonl, txt, html])]
+    for item in items:  # an estimate from ". " and line breaks, for batching before splitting
+        n = len(item.document().sentences)
+        assert n <= item.size() <= 2 * n + 1
+
+
+def test_raw_items_defer_line_errors_to_document(tmp_path):
+    from slant.segment import read_raw
+
+    path = write(tmp_path / "docs.jsonl", '{"id": "a", "text": "Fine."}\n{"id": "b"}\n')
+    items = list(read_raw(path))  # reading only splits lines
+    assert items[0].document().id == "a"
+    with pytest.raises(InputError, match=r"docs\.jsonl:2: missing 'text'"):
+        items[1].document()

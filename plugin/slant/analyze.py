@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 
 import orjson
+from threadpoolctl import threadpool_limits
 
 from .errors import InputError
-from .segment import read_documents
+from .segment import load_splitter, read_documents, read_raw
 
 __all__ = ["analyze", "iter_predictions", "prediction_record", "render_html_page", "FORMATS"]
 
@@ -259,11 +260,14 @@ _WORKER = {}
 
 
 def _init_worker(model, batch_size):
+    threadpool_limits(1)
     _WORKER["model"], _WORKER["batch_size"] = model, batch_size
 
 
-def _work(docs):
+def _work(items):
+    """Split, predict, explain and encode a chunk of `RawDocument` items in a worker."""
     model = _WORKER["model"]
+    docs = (item.document() for item in items)
     out = [0, 0, 0, []]
     for d, n, lab, data in _jsonl_chunks(iter_predictions(docs, model, batch_size=_WORKER["batch_size"]), model.model_version):
         out[0] += d
@@ -273,35 +277,38 @@ def _work(docs):
     return out[0], out[1], out[2], b"".join(out[3])
 
 
-def _parallel_chunks(documents, model, *, batch_size, jobs):
+def _parallel_chunks(items, model, *, batch_size, jobs):
     """`_jsonl_chunks` computed by `jobs` worker processes, in input order.
 
-    The main process reads and splits documents and writes; workers (forked, so they
-    share the loaded model) predict, explain and encode. At most two chunks per
-    worker wait at any time, so memory stays flat.
+    The main process only reads files and writes; workers (forked, so they share the
+    loaded model) split, predict, explain and encode chunks of about `batch_size`
+    sentences, sent as raw JSONL lines or texts (cheap to pass). At most two chunks
+    per worker wait at any time, so memory stays flat.
     """
     import multiprocessing as mp  # noqa: PLC0415
     from collections import deque  # noqa: PLC0415
 
-    documents = iter(documents)
+    items = iter(items)
     first, size = [], 0
-    for doc in documents:
-        first.append(doc)
-        size += len(doc.sentences)
+    for item in items:
+        first.append(item)
+        size += item.size()
         if size >= batch_size:
             break
     else:  # one batch in all: starting workers would cost more than it saves
         if first:
-            yield from _jsonl_chunks(iter_predictions(iter(first), model, batch_size=batch_size), model.model_version)
+            docs = (item.document() for item in first)
+            yield from _jsonl_chunks(iter_predictions(docs, model, batch_size=batch_size), model.model_version)
         return
+    load_splitter()  # once here rather than in every forked worker
     ctx = mp.get_context("fork")
     pending = deque()
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(model, batch_size)) as pool:
         pending.append(pool.apply_async(_work, (first,)))
         chunk, size = [], 0
-        for doc in documents:
-            chunk.append(doc)
-            size += len(doc.sentences)
+        for item in items:
+            chunk.append(item)
+            size += item.size()
             if size >= batch_size:
                 pending.append(pool.apply_async(_work, (chunk,)))
                 chunk, size = [], 0
@@ -365,7 +372,7 @@ def analyze(paths, *, model, fmt="table", out=None, batch_size=2000, title=None,
     if not paths:
         raise InputError("no input files; pass one or more .txt, .md, .html or .jsonl files")
     if fmt == "jsonl" and jobs > 1:
-        results = _parallel_chunks(read_documents(paths), model, batch_size=batch_size, jobs=jobs)
+        results = _parallel_chunks(read_raw(paths), model, batch_size=batch_size, jobs=jobs)
     elif fmt == "jsonl":
         results = _jsonl_chunks(iter_predictions(read_documents(paths), model, batch_size=batch_size), model.model_version)
     else:
@@ -375,6 +382,9 @@ def analyze(paths, *, model, fmt="table", out=None, batch_size=2000, title=None,
     # collector from walking them again and again (~10% of the time).
     gc.collect()
     gc.freeze()
+    # The matrices of a batch are small: a second BLAS thread only spins, taking the
+    # core a worker process or the reader needs.
+    limits = threadpool_limits(1)
     try:
         if to_stdout:
             if fmt == "jsonl":
@@ -395,6 +405,7 @@ def analyze(paths, *, model, fmt="table", out=None, batch_size=2000, title=None,
             part.unlink(missing_ok=True)
         return counts
     finally:
+        limits.restore_original_limits()
         gc.unfreeze()
 
 

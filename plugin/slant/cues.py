@@ -302,14 +302,15 @@ class CueMatcher:
     def find(self, text, scanned=None, spans=None):
         """Every cue in `text` as `Cue(start, end, family, text)`, ordered by start.
 
-        `scanned` (``(words, hits, char_cues)`` kept by `counts`) and `spans` (from
-        `word_spans`) skip work already done.
+        `scanned` (``(words, hits, char_cues, spans)`` kept by `counts`) and `spans`
+        (from `word_spans`) skip work already done.
         """
         if scanned is None:
             _, words, hits = self._scan(text)
             chars = None
         else:
-            words, hits, chars = scanned
+            words, hits, chars, kept = scanned
+            spans = spans or kept
         if hits and spans is None:
             spans = word_spans(text, words)
         out = []
@@ -321,16 +322,22 @@ class CueMatcher:
             if text[e:e + 1] in _CLOSE and _OPEN.get(text[e]) in text[s:e]:
                 e += 1  # keep a quoted word's closing mark with its opening one
             out.append(Cue(s, e, fam, text[s:e]))
-        out.extend(self._char_cues(text, words, hits, spans) if chars is None else chars)
+        out.extend(self._char_cues(text, words, hits, spans)[0] if chars is None else chars)
         out.sort(key=lambda c: (c.start, -c.end))
         return out
 
     def _char_cues(self, text, words, hits, spans):
-        """Cues that need the original characters: names, quotes, exclamation marks."""
+        """Cues that need the original characters: names, quotes, exclamation marks.
+
+        Returns ``(cues, spans)``: `spans` is the `word_spans` of the sentence if they
+        were needed (a reporting verb), else what was passed.
+        """
         out = []
         for h in hits:
             if h[0] == "reporting_verbs":
-                out.extend(self._attributions(text, words, hits, spans or word_spans(text, words)))
+                if spans is None:
+                    spans = word_spans(text, words)
+                out.extend(self._attributions(text, words, hits, spans))
                 break
         for q in _QUOTE_MARKS:
             if q in text:
@@ -342,7 +349,7 @@ class CueMatcher:
         if "!" in text:
             i = text.index("!")
             out.append(Cue(i, i + 1, "exclamation", "!"))
-        return out
+        return out, spans
 
     def _attributions(self, text, words, hits, spans):
         """Named sources next to a reporting verb: "Ana Ruiz said", "according to NASA"."""
@@ -385,27 +392,27 @@ class CueMatcher:
         """A dense ``(len(texts), len(families))`` array of cue counts.
 
         `token_lists` (``[(low, words)]`` from `tokens`) saves tokenizing twice; a list
-        passed as `keep` receives ``(words, hits, char_cues)`` per sentence for `find`.
+        passed as `keep` receives ``(words, hits, char_cues, spans)`` per sentence for
+        `find` (`spans` None unless they were needed).
         """
         n_fam = len(self.families)
-        out = np.zeros((len(texts), n_fam), dtype=np.float64)
         index = self.index
+        cells = []  # row * n_fam + family column, once per cue
+        add = cells.extend
         for row, text in enumerate(texts):
             if token_lists is None:
                 _, words, hits = self._scan(text)
             else:
                 _, words, hits = self._scan(text, *token_lists[row])
-            chars = self._char_cues(text, words, hits, None)
+            chars, spans = self._char_cues(text, words, hits, None)
             if keep is not None:
-                keep.append((words, hits, chars))
+                keep.append((words, hits, chars, spans))
             if hits or chars:
-                r = [0] * n_fam
-                for h in hits:
-                    r[index[h[0]]] += 1
-                for c in chars:
-                    r[index[c.family]] += 1
-                out[row] = r
-        return out
+                base = row * n_fam
+                add([base + index[h[0]] for h in hits])
+                add([base + index[c.family] for c in chars])
+        flat = np.bincount(np.array(cells, dtype=np.int64), minlength=len(texts) * n_fam)
+        return flat.reshape(len(texts), n_fam).astype(np.float64)
 
 
 def _is_name_token(text, span):

@@ -91,8 +91,9 @@ def explain_rows(clf, scorer, texts, batch, label_rows):
             ws, pos, cols = [], [], [[] for _ in classes]
         else:
             cols = contrib[start[r]:start[r + 1]].T.tolist()
-        spans = word_spans(text, words)
-        cues = scorer.matcher.find(text, scanned=batch.scans[i], spans=spans)
+        scanned = batch.scans[i]
+        spans = scanned[3] or word_spans(text, words)  # kept when cue matching needed them
+        cues = scorer.matcher.find(text, scanned=scanned, spans=spans)
         counts = {}
         for c in cues:
             counts[c.family] = counts.get(c.family, 0) + 1
