@@ -7,6 +7,9 @@ high-scoring adjacent words and cue hits are merged (overlaps add up) and ranked
 predicted label.
 """
 
+from itertools import compress
+
+import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .cues import CUE_CATEGORY, word_spans
@@ -79,31 +82,44 @@ def explain_rows(clf, scorer, texts, batch, label_rows):
     if not rows:
         return out
     contrib, start = scorer.token_contributions(batch, rows)
+    # The token shares of each (sentence, label) pair, gathered in one numpy step and
+    # turned into one flat list: per-sentence slices and lists cost more than the work.
+    ks = [label_rows[i].tolist() for i in rows]
+    n_labels = np.fromiter(map(len, ks), dtype=np.int64, count=len(rows))
+    pair_row = np.repeat(np.arange(len(rows)), n_labels)
+    pair_len = np.diff(start)[pair_row]
+    pair_start = np.zeros(len(pair_row) + 1, dtype=np.int64)
+    np.cumsum(pair_len, out=pair_start[1:])
+    token = np.arange(pair_start[-1]) + np.repeat(start[pair_row] - pair_start[:-1], pair_len)
+    shares = contrib[token, np.repeat(np.concatenate(ks), pair_len)].tolist()
+    pair_start = pair_start.tolist()
+    cue_rows = batch.Xq[rows].tolist()
+    p = 0  # the next pair
     for r, i in enumerate(rows):
         text = texts[i]
         words = batch.toks[i][1]
-        pos = [t for t, w in enumerate(words) if w]
+        pos = list(compress(range(len(words)), words))  # tokens that are words
         ws = batch.words[i]
-        labels = label_rows[i]
-        if len(ws) != len(pos):
+        labels = ks[r]
+        placed = len(ws) == len(pos)
+        if not placed:
             # Only when str.lower changed the text's length: n-gram tokens cannot be
             # placed on the text; cue spans still can.
-            ws, pos, cols = [], [], [[] for _ in classes]
-        else:
-            cols = contrib[start[r]:start[r + 1]].T.tolist()
+            ws, pos = [], []
         scanned = batch.scans[i]
         spans = scanned[3] or word_spans(text, words)  # kept when cue matching needed them
         cues = scorer.matcher.find(text, scanned=scanned, spans=spans)
         counts = {}
         for c in cues:
             counts[c.family] = counts.get(c.family, 0) + 1
-        qrow = batch.Xq[i].tolist()
+        qrow = cue_rows[r]
         shown = [(c, fam_index[c.family], qrow[fam_index[c.family]] / counts[c.family])
                  for c in cues if c.family not in _NOT_SPANS and c.end - c.start >= 2]
         sent = out[i]
-        for k in labels.tolist():
+        for k in labels:
             label = classes[k]
-            cands = _token_runs(cols[k], ws, pos, spans)
+            cands = _token_runs(shares[pair_start[p]:pair_start[p + 1]] if placed else [], ws, pos, spans)
+            p += 1
             qk = qc[k]
             for c, f, value in shown:
                 w = qk[f] * value

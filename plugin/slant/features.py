@@ -14,8 +14,7 @@ and scores a batch with a few numpy operations — several times faster than
 from collections import namedtuple
 from functools import partial
 from numbers import Integral
-from itertools import repeat
-from operator import is_
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,7 +26,6 @@ from .cues import tokens, word_tokens
 
 __all__ = ["NgramFeatures", "Scorer", "Batch", "char_ngrams"]
 
-_NONES = repeat(None)
 _ROW_LIMIT = 200_000  # distinct words cached by a scorer before it starts over (flat memory)
 
 
@@ -338,15 +336,13 @@ class Scorer:
         toks = [tokens(t) for t in texts]
         # scikit-learn lower-cases with str.lower, which lengthens a few characters ("İ");
         # cue offsets need the length-preserving form, n-grams the str.lower one.
-        words = [list(filter(None, tok[1] if len(tok[0]) == len(t) and tok[0] == t.lower() else tokens(t.lower())[1]))
+        # (`tokens` lower-cases ASCII text exactly as str.lower does.)
+        words = [list(filter(None, tok[1] if t.isascii() or tok[0] == t.lower() else tokens(t.lower())[1]))
                  for t, tok in zip(texts, toks)]
-        rows_get = self._rows.get
-        tok_rows = []
-        for ws in words:
-            got = list(map(rows_get, ws))
-            if any(map(is_, got, _NONES)):
-                got = self._add_rows(ws, got)
-            tok_rows.extend(got)
+        flat = list(chain.from_iterable(words))
+        tok_rows = list(map(self._rows.get, flat))
+        if None in tok_rows:
+            tok_rows = self._add_rows(flat, tok_rows)
         T = len(tok_rows)
         tok_rows = np.array(tok_rows, dtype=np.int64)
         offset = np.zeros(n + 1, dtype=np.int64)
