@@ -13,8 +13,8 @@ and scores a batch with a few numpy operations — several times faster than
 
 from collections import namedtuple
 from functools import partial
-from numbers import Integral
 from itertools import chain
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
