@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
@@ -281,3 +283,39 @@ def test_matcher_is_fast_enough():
     t = time.perf_counter()
     m.counts(texts)
     assert (time.perf_counter() - t) / len(texts) < 300e-6  # generous: CI machines are shared
+
+
+# --- word offsets -------------------------------------------------------------------------
+
+def _reference_spans(text):
+    """Each whitespace token's span with leading and trailing punctuation trimmed (the whole
+    token if it is only punctuation); em dashes separate tokens."""
+    import re
+
+    from slant.cues import _PUNCT
+
+    out = []
+    for m in re.finditer(r"\S+", text.replace("\u2014", " ")):
+        core = m.group().strip(_PUNCT)
+        if core:
+            s = m.start() + len(m.group()) - len(m.group().lstrip(_PUNCT))
+            out.append((s, s + len(core)))
+        else:
+            out.append(m.span())
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab,.'\"()\u201c\u201d\u2014- \t\n", max_size=40))
+def test_word_spans_match_the_reference(text):
+    from slant.cues import tokens, word_spans
+
+    spans = word_spans(text)
+    assert list(spans) == _reference_spans(text)
+    assert [spans[k] for k in range(len(spans))] == _reference_spans(text)
+    assert list(word_spans(text, tokens(text)[1])) == _reference_spans(text)
+    words = tokens(text)[1]
+    assert len(spans) == len(words)
+    for (s, e), w in zip(spans, words):
+        if w:
+            assert text[s:e].lower() == w

@@ -13,7 +13,6 @@ import re
 from collections import namedtuple
 from functools import lru_cache
 from itertools import accumulate, compress
-from operator import ne
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from .errors import InputError
 from .resources import labels_dir
 
-__all__ = ["Cue", "CueMatcher", "CueFeatures", "CUE_CATEGORY", "PATTERN_FAMILIES", "load_lexicons", "lexicon_entries", "lexicon_files", "matcher", "tokens", "word_spans", "word_tokens"]
+__all__ = ["Cue", "CueMatcher", "CueFeatures", "CUE_CATEGORY", "PATTERN_FAMILIES", "load_lexicons", "lexicon_entries", "lexicon_files", "matcher", "tokens", "word_spans", "word_tokens", "WordSpans"]
 
 Cue = namedtuple("Cue", "start end family text")
 
@@ -128,31 +127,51 @@ def word_tokens(text):
     return [w for w in tokens(text)[1] if w]
 
 
-def word_spans(text, words=None):
+class WordSpans:
     """Character ``(start, end)`` of each entry of ``tokens(text)[1]``, punctuation trimmed.
 
-    `words` (that list, if already made) saves stripping the tokens again.
+    A sequence computed on demand: token starts come from running sums of lengths, and
+    a token's punctuation is trimmed only when its span is asked for. Cue patterns and
+    explanations look at a few tokens of a sentence, not all of them.
     """
-    t = text.replace("\u2014", " ") if "\u2014" in text else text
-    raw = t.split()
-    if words is None:
-        words = [w.strip(_PUNCT) for w in raw]
-    if len(raw) == t.count(" ") + 1 and len(t) == sum(map(len, raw)) + len(raw) - 1:
-        # Single spaces only (the usual case): offsets are running sums of lengths.
-        ends = list(accumulate(map(_PLUS1, map(len, raw))))
-        out = list(zip([0, *ends[:-1]], map(_MINUS1, ends)))
-    else:
-        out = [m.span() for m in _SPAN.finditer(t)]
-    for k in compress(range(len(raw)), map(ne, map(len, raw), map(len, words))):
-        w, core = raw[k], words[k]
-        if core:
-            s = out[k][0] + len(w) - len(w.lstrip(_PUNCT))
-            out[k] = (s, s + len(core))
-    return out
+
+    __slots__ = ("_raw", "_words", "_starts")
+
+    def __init__(self, text, words=None):
+        t = text.replace("\u2014", " ") if "\u2014" in text else text
+        raw = self._raw = t.split()
+        self._words = [w.strip(_PUNCT) for w in raw] if words is None else words
+        if len(raw) == t.count(" ") + 1 and len(t) == sum(map(len, raw)) + len(raw) - 1:
+            # Single spaces only (the usual case): starts are running sums of lengths.
+            self._starts = [0, *accumulate(map(_PLUS1, map(len, raw[:-1])))]
+        else:
+            self._starts = [m.start() for m in _SPAN.finditer(t)]
+
+    def __len__(self):
+        return len(self._raw)
+
+    def __getitem__(self, k):
+        w, core, s = self._raw[k], self._words[k], self._starts[k]
+        if core and len(core) != len(w):
+            s += len(w) - len(w.lstrip(_PUNCT))
+            return (s, s + len(core))
+        return (s, s + len(w))
+
+    def __iter__(self):
+        return map(self.__getitem__, range(len(self._raw)))
+
+
+def word_spans(text, words=None):
+    """`WordSpans` of `text`; `words` (``tokens(text)[1]``, if already made) saves
+    stripping the tokens again.
+
+    >>> list(word_spans("\u201cSo-called\u201d reform, they said."))
+    [(1, 10), (12, 18), (20, 24), (25, 29)]
+    """
+    return WordSpans(text, words)
 
 
 _PLUS1 = (1).__add__
-_MINUS1 = (-1).__add__
 
 
 # --- patterns -------------------------------------------------------------------------

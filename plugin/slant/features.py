@@ -13,7 +13,7 @@ and scores a batch with a few numpy operations — several times faster than
 
 from collections import namedtuple
 from functools import partial
-from itertools import chain
+from itertools import chain, repeat
 from numbers import Integral
 
 import numpy as np
@@ -32,15 +32,13 @@ _ROW_LIMIT = 200_000  # distinct words cached by a scorer before it starts over 
 def char_ngrams(word, min_n, max_n):
     """Character n-grams of `word` padded with spaces, as scikit-learn's ``char_wb``."""
     w = " " + word + " "
+    size = len(w)
     out = []
     for n in range(min_n, max_n + 1):
-        offset = 0
-        out.append(w[offset:offset + n])
-        while offset + n < len(w):
-            offset += 1
-            out.append(w[offset:offset + n])
-        if offset == 0:  # a short word is counted once
+        if size <= n:  # a short word is counted once, whole
+            out.append(w)
             break
+        out += [w[i:i + n] for i in range(size - n + 1)]
     return out
 
 
@@ -302,32 +300,39 @@ class Scorer:
         self._uid = np.full(1024, -1, dtype=np.int64)
 
     def _add_rows(self, words, got):
+        """Row numbers for `words` (`got` holds the cached ones, None for the rest).
+
+        New words are added together: their character n-grams go into one sparse
+        matrix whose products with the coefficient table give all their rows at once.
+        """
         rows = self._rows
         if len(rows) + len(words) >= _ROW_LIMIT:
             rows.clear()  # start over rather than grow without limit
             got = [None] * len(words)
+        new = list(dict.fromkeys(w for w, r in zip(words, got) if r is None))
         K = self.K
         lo, hi = self.cn
-        for k, w in enumerate(words):
-            if got[k] is not None:
-                continue
-            r = rows.get(w)
-            if r is None:
-                r = len(rows)
-                if r >= len(self._table):
-                    self._table = np.vstack([self._table, np.zeros_like(self._table)])
-                    self._uid = np.r_[self._uid, np.full(len(self._uid), -1, dtype=np.int64)]
-                u = self.vocab.get(w, -1)
-                ids = [self.cvocab[g] for g in char_ngrams(w, lo, hi) if g in self.cvocab]
-                row = self._table[r]
-                row[:K] = self.word_rows[u, :K]
-                row[2 * K] = self.word_rows[u, K]
-                row[K:2 * K] = self.char_coef[ids].sum(axis=0) if ids else 0.0
-                row[2 * K + 1] = self.char_sq[ids].sum() if ids else 0.0
-                self._uid[r] = u
-                rows[w] = r
-            got[k] = r
-        return got
+        start, end = len(rows), len(rows) + len(new)
+        while end > len(self._table):
+            self._table = np.vstack([self._table, np.zeros_like(self._table)])
+            self._uid = np.r_[self._uid, np.full(len(self._uid), -1, dtype=np.int64)]
+        cv = self.cvocab.get
+        cols, indptr = [], [0]
+        for w in new:
+            cols.extend([j for g in char_ngrams(w, lo, hi) if (j := cv(g)) is not None])
+            indptr.append(len(cols))
+        M = sp.csr_matrix((np.ones(len(cols)), np.array(cols, dtype=np.int64), np.array(indptr, dtype=np.int64)),
+                          shape=(len(new), len(self.char_sq)))
+        M.sum_duplicates()  # a word may repeat an n-gram ("banana"): counted, as in the reference
+        u = np.fromiter(map(self.vocab.get, new, repeat(-1)), dtype=np.int64, count=len(new))
+        block = self._table[start:end]
+        block[:, :K] = self.word_rows[u, :K]  # u == -1: the zero row
+        block[:, 2 * K] = self.word_rows[u, K]
+        block[:, K:2 * K] = M @ self.char_coef
+        block[:, 2 * K + 1] = M @ self.char_sq
+        self._uid[start:end] = u
+        rows.update(zip(new, range(start, end)))
+        return [rows[w] if r is None else r for w, r in zip(words, got)]
 
     def score(self, texts):
         """A `Batch` whose ``scores`` equal ``union.transform(texts) @ coef.T + intercept``."""
