@@ -663,3 +663,25 @@ def test_no_contrast_rows_for_categories_marked_on_whole_sentences():
     # More than half of the sentence marked: no row either.
     c = _Contrast(texts[3:], Y[3:], ["doubt", "loaded_language"], [[{"start": 0, "end": 40, "label": "loaded_language"}]])
     assert len(c) == 0 and c.classes.tolist() == []
+
+
+def test_scorer_word_cache_starts_over_at_its_limit(clf, monkeypatch):
+    """The per-word cache is bounded by distinct new words (not tokens) and gives the same
+    scores whether it is warm, cold or has just started over."""
+    from slant import features
+
+    texts = EXPLAIN_TEXTS * 3  # many tokens, few distinct words
+    reference = clf._get_scorer().score(texts).scores
+    n_distinct = len({w for ws in clf._get_scorer().score(texts).words for w in ws})
+    monkeypatch.setattr(features, "_ROW_LIMIT", n_distinct + 2)
+    clf._scorer = None
+    scorer = clf._get_scorer()
+    assert np.allclose(scorer.score(texts).scores, reference)
+    assert len(scorer._rows) == n_distinct
+    scorer.score([" ".join(["zebras"] * 60)])  # many tokens, one new word: no restart
+    assert len(scorer._rows) == n_distinct + 1
+    other = ["Officials unveiled a sweeping new transit budget yesterday."]
+    scorer.score(other)  # more new words than the limit leaves room for: start over
+    assert len(scorer._rows) == len({w for ws in scorer.score(other).words for w in ws})
+    assert np.allclose(scorer.score(texts).scores, reference)
+    clf._scorer = None

@@ -260,7 +260,7 @@ _WORKER = {}
 
 
 def _init_worker(model, batch_size):
-    threadpool_limits(1)
+    # (The one-BLAS-thread limit set in `analyze` is inherited through fork.)
     _WORKER["model"], _WORKER["batch_size"] = model, batch_size
 
 

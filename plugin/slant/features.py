@@ -26,7 +26,7 @@ from .cues import tokens, word_tokens
 
 __all__ = ["NgramFeatures", "Scorer", "Batch", "char_ngrams"]
 
-_ROW_LIMIT = 200_000  # distinct words cached by a scorer before it starts over (flat memory)
+_ROW_LIMIT = 200_000  # distinct words a scorer caches (more only for one batch's words) before starting over
 
 
 def char_ngrams(word, min_n, max_n):
@@ -306,10 +306,11 @@ class Scorer:
         matrix whose products with the coefficient table give all their rows at once.
         """
         rows = self._rows
-        if len(rows) + len(words) >= _ROW_LIMIT:
+        new = list(dict.fromkeys(w for w, r in zip(words, got) if r is None))
+        if len(rows) + len(new) > _ROW_LIMIT:
             rows.clear()  # start over rather than grow without limit
             got = [None] * len(words)
-        new = list(dict.fromkeys(w for w, r in zip(words, got) if r is None))
+            new = list(dict.fromkeys(words))
         K = self.K
         lo, hi = self.cn
         start, end = len(rows), len(rows) + len(new)
