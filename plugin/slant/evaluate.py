@@ -154,7 +154,7 @@ def render_evaluation(report, fmt="table", *, color=False):
     return cap.get()
 
 
-def evaluate_files(paths, *, taxonomy, model=None, cv=None, base="none", cache_dir=None, combine=None):
+def evaluate_files(paths, *, taxonomy, model=None, cv=None, base="none", cache_dir=None, combine=None, params=None):
     """`slant evaluate`: score a saved (or the default) model, or cross-validate with `cv`."""
     from .dataset import load_reviewed  # noqa: PLC0415
     from .model import load_model  # noqa: PLC0415
@@ -163,5 +163,5 @@ def evaluate_files(paths, *, taxonomy, model=None, cv=None, base="none", cache_d
     records = load_reviewed(paths, taxonomy=taxonomy)
     if cv is not None:
         return cross_validate(records, taxonomy=taxonomy, cv=cv, base=None if base == "none" else base, files=paths,
-                              combine=combine)
+                              combine=combine, params=params)
     return evaluate_model(load_model(model, taxonomy=taxonomy, cache_dir=cache_dir), records, files=paths, combine=combine)

