@@ -124,3 +124,24 @@ def default_model(default_model_cache):
     from slant.taxonomy import load_taxonomy
 
     return load_model(taxonomy=load_taxonomy(), cache_dir=default_model_cache)
+
+
+@pytest.fixture(scope="session")
+def sub_taxonomy(tmp_path_factory):
+    """``sub_taxonomy(tax_id, ids)``: the path of a taxonomy file with only the default
+    taxonomy's categories `ids` (and their groups), for tests that need a small one."""
+    import json
+
+    from slant.resources import default_taxonomy_path
+
+    def make(tax_id, ids):
+        data = json.loads(default_taxonomy_path().read_text(encoding="utf-8"))
+        data["id"] = tax_id
+        data["categories"] = [c for c in data["categories"] if c["id"] in ids]
+        data["groups"] = [g for g in data["groups"] if g["id"] in {c["group"] for c in data["categories"]}]
+        data.pop("migrations", None)
+        path = tmp_path_factory.mktemp("tax") / f"{tax_id}.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return path
+
+    return make

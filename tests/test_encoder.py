@@ -15,7 +15,6 @@ from slant.analyze import analyze
 from slant.cli import main
 from slant.errors import InputError, ModelError
 from slant.model import load_model, model_to_bytes, save_model, train_model
-from slant.resources import default_taxonomy_path
 from slant.taxonomy import load_taxonomy
 
 pytestmark = pytest.mark.skipif(not encoder_mod.encoder_available(), reason="optional extra slant[encoder] not installed")
@@ -24,15 +23,8 @@ IDS = ["attribution_named", "loaded_language"]
 
 
 @pytest.fixture(scope="module")
-def tax_path(tmp_path_factory):
-    data = json.loads(default_taxonomy_path().read_text(encoding="utf-8"))
-    data["id"] = "tiny_encoder"
-    data["categories"] = [c for c in data["categories"] if c["id"] in IDS]
-    data["groups"] = [g for g in data["groups"] if g["id"] in {c["group"] for c in data["categories"]}]
-    data.pop("migrations", None)
-    path = tmp_path_factory.mktemp("tax") / "tiny.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
+def tax_path(sub_taxonomy):
+    return sub_taxonomy("tiny_encoder", IDS)
 
 
 @pytest.fixture(scope="module")

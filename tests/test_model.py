@@ -25,22 +25,15 @@ from slant.classifier import SlantClassifier, _best_threshold, binarize_labels
 from slant.cli import main
 from slant.errors import DataError, InputError, ModelError
 from slant.model import TRUSTED_TYPES, Prediction, SlantModel, load_model, read_seed, save_model, train_model
-from slant.resources import default_taxonomy_path, schema
+from slant.resources import schema
 from slant.taxonomy import load_taxonomy
 
 TINY_IDS = ["loaded_language", "attribution_vague", "omission"]
 
 
 @pytest.fixture(scope="module")
-def tiny_tax_path(tmp_path_factory):
-    data = json.loads(default_taxonomy_path().read_text(encoding="utf-8"))
-    data["id"] = "tiny"
-    data["categories"] = [c for c in data["categories"] if c["id"] in TINY_IDS]
-    data["groups"] = [g for g in data["groups"] if g["id"] in {c["group"] for c in data["categories"]}]
-    data.pop("migrations", None)
-    path = tmp_path_factory.mktemp("tax") / "tiny.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
+def tiny_tax_path(sub_taxonomy):
+    return sub_taxonomy("tiny", TINY_IDS)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ Fine-tuned weights are saved the same way (`state` / `SentenceEncoder.from_state
 >>> enc.decision_function(["Officials said the bridge would reopen."])   # logits (1, 2)
 """
 
-import hashlib
 import importlib.util
 import os
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, ModelError
+from .model import _sha256_file
 
 __all__ = ["BASE_MODEL", "SentenceEncoder", "base_dir", "encoder_available"]
 
@@ -46,14 +46,6 @@ def encoder_available():
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "safetensors", _PACKAGE))
 
 
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def base_dir():
     """The packaged model's directory, its files checked against `_DIGESTS` (once per process)."""
     if not encoder_available():
@@ -66,7 +58,7 @@ def base_dir():
             path = where / name
             if not path.is_file():
                 raise ModelError(f"encoder file {path} is missing; reinstall it: pip install --force-reinstall 'slant[encoder]'")
-            if _sha256(path) != digest:
+            if _sha256_file(path) != digest:
                 raise ModelError(f"encoder file {path} is not the published {BASE_MODEL} ({name} checksum differs); "
                                  "reinstall it: pip install --force-reinstall 'slant[encoder]'")
         _checked[key] = True
