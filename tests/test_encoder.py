@@ -210,3 +210,14 @@ def test_cli_train_with_encoder_writes_a_loadable_model(tmp_path, tax_path, tax,
     # 2 of 16 documents held out: 4 named attributions, but only 2 loaded-language sentences, too few to
     # place a threshold, so the linear model keeps deciding that one
     assert model.card["encoder"]["classes"] == ["attribution_named"]
+
+
+def test_card_encoder_entry_follows_the_schema(enc_model):
+    from jsonschema import Draft202012Validator
+
+    from slant.resources import schema
+
+    validator = Draft202012Validator(schema("model-card"))
+    assert not list(validator.iter_errors(enc_model.card))
+    broken = {**enc_model.card, "encoder": {**enc_model.card["encoder"], "holdout": 1.5}}
+    assert any(e.path and e.path[0] == "encoder" for e in validator.iter_errors(broken))
