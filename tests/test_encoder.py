@@ -221,3 +221,24 @@ def test_card_encoder_entry_follows_the_schema(enc_model):
     assert not list(validator.iter_errors(enc_model.card))
     broken = {**enc_model.card, "encoder": {**enc_model.card["encoder"], "holdout": 1.5}}
     assert any(e.path and e.path[0] == "encoder" for e in validator.iter_errors(broken))
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"encoder": "bert"}, r"encoder='bert' is not supported; use None or 'minilm'"),
+    ({"encoder": "minilm", "encoder_holdout": 1.5}, r"encoder_holdout=1\.5: use a share of the documents between 0 and 1"),
+])
+def test_bad_encoder_settings_are_named(records, tax, params, message):
+    with pytest.raises(InputError, match=message):
+        train_model(records, taxonomy=tax, cv=2, params={"min_df": 1, **params})
+
+
+def test_load_refuses_an_unreadable_encoder_file(enc_model, tax, tmp_path):
+    import hashlib
+
+    path = save_model(enc_model, tmp_path / "m")
+    (path / "encoder.safetensors").write_bytes(b"not safetensors")
+    card = json.loads((path / "model-card.json").read_text(encoding="utf-8"))
+    card["encoder"]["sha256"] = hashlib.sha256(b"not safetensors").hexdigest()  # the card agrees: only the format is wrong
+    (path / "model-card.json").write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"encoder\.safetensors: not a readable safetensors file"):
+        load_model(path, taxonomy=tax)
