@@ -503,6 +503,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         `spans`: per sentence, the marked spans of its labels (``[{"start", "end", "label"},
         ...]`` with offsets into the sentence, or None) for contrast rows (`span_contrast`).
         """
+        self._check_encoder()
         texts = _texts(X)
         Y, classes = binarize_labels(y, None if self.classes is None else list(self.classes))
         if len(texts) != Y.shape[0]:
@@ -581,14 +582,20 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             self._fit_encoder(texts, Y, groups, w, oof, active)
         return self
 
-    def _fit_encoder(self, texts, Y, groups, w, oof, active):
-        """Fine-tune the encoder outside a held-out share of documents; stack its scores with
-        the linear out-of-fold scores on the held-out sentences (see the class docstring)."""
+    def _check_encoder(self):
+        """Encoder settings, checked before the (long) n-gram fit rather than after it."""
+        if self.encoder is None:
+            return
         if self.encoder != "minilm":
             raise InputError(f"encoder={self.encoder!r} is not supported; use None or 'minilm'")
         h = self.encoder_holdout
         if isinstance(h, bool) or not isinstance(h, (int, float)) or not 0 < h < 1:
             raise InputError(f"encoder_holdout={h!r}: use a share of the documents between 0 and 1, e.g. 0.1")
+
+    def _fit_encoder(self, texts, Y, groups, w, oof, active):
+        """Fine-tune the encoder outside a held-out share of documents; stack its scores with
+        the linear out-of-fold scores on the held-out sentences (see the class docstring)."""
+        h = self.encoder_holdout
         from .encoder import SentenceEncoder  # noqa: PLC0415 - optional extra
 
         n, K = Y.shape
