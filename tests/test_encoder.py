@@ -221,6 +221,8 @@ def test_card_encoder_entry_follows_the_schema(enc_model):
     assert not list(validator.iter_errors(enc_model.card))
     broken = {**enc_model.card, "encoder": {**enc_model.card["encoder"], "holdout": 1.5}}
     assert any(e.path and e.path[0] == "encoder" for e in validator.iter_errors(broken))
+    odd = {**enc_model.card, "encoder": {**enc_model.card["encoder"], "params": {**enc_model.card["encoder"]["params"], "layers": 3}}}
+    assert any(list(e.path)[:2] == ["encoder", "params"] for e in validator.iter_errors(odd))  # the loader passes params on: no strangers
 
 
 @pytest.mark.parametrize(("params", "message"), [
@@ -242,3 +244,22 @@ def test_load_refuses_an_unreadable_encoder_file(enc_model, tax, tmp_path):
     (path / "model-card.json").write_text(json.dumps(card), encoding="utf-8")
     with pytest.raises(ModelError, match=r"encoder\.safetensors: not a readable safetensors file"):
         load_model(path, taxonomy=tax)
+
+
+def test_load_refuses_a_card_without_the_encoder_entry(enc_model, tax, tmp_path):
+    path = save_model(enc_model, tmp_path / "m")
+    card = json.loads((path / "model-card.json").read_text(encoding="utf-8"))
+    del card["encoder"]  # the skops file still holds a stacked encoder: the card no longer says so
+    (path / "model-card.json").write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ModelError, match="the model uses an encoder but its card does not list one"):
+        load_model(path, taxonomy=tax)
+
+
+def test_from_state_refuses_weights_of_another_shape(enc_model):
+    enc = enc_model.estimator.encoder_
+    state = enc.state()
+    with pytest.raises(ModelError, match=r"encoder weights do not fit .* with 3 outputs .*shapes \['head\.weight \(2, 384\) != \(3, 384\)"):
+        encoder_mod.SentenceEncoder.from_state({**enc.params(), "n_classes": 3}, state)
+    state.pop(next(k for k in state if k.startswith("head.")))
+    with pytest.raises(ModelError, match=r"encoder weights do not fit .*missing \['head\."):
+        encoder_mod.SentenceEncoder.from_state(enc.params(), state)

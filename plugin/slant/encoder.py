@@ -117,11 +117,15 @@ class SentenceEncoder:
             head = torch.nn.Linear(config.hidden_size, self.n_classes)
         self._net = torch.nn.ModuleDict({"body": body, "head": head})
         if state is not None:
-            tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}
-            missing, unexpected = self._net.load_state_dict(tensors, strict=False)
-            if missing or unexpected:
+            expected = {k: tuple(v.shape) for k, v in self._net.state_dict().items()}
+            missing = [k for k in expected if k not in state]
+            unexpected = [k for k in state if k not in expected]
+            resized = [f"{k} {tuple(v.shape)} != {expected[k]}" for k, v in state.items() if k in expected and tuple(v.shape) != expected[k]]
+            if missing or unexpected or resized:
                 raise ModelError(f"encoder weights do not fit {BASE_MODEL} with {self.n_classes} outputs "
-                                 f"(missing {missing[:3]}, unexpected {unexpected[:3]}); retrain with `slant train --encoder minilm`")
+                                 f"(missing {missing[:3]}, unexpected {unexpected[:3]}, shapes {resized[:3]}); "
+                                 "retrain with `slant train --encoder minilm`")
+            self._net.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
         return torch
 
     def _logits(self, torch, texts):
