@@ -574,7 +574,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
                 first = ws[0].strip(_PUNCT).lower()
                 subject[i, 0] = ws[0][:1].isupper() and first not in _NOT_NAMES and first not in _RHETORICAL
                 subject[i, 1] = first in _PRONOUNS
-                subject[i, 2] = sum(1 for w in ws[1:] if w[:1].isupper())
+                subject[i, 2] = sum(map(str.isupper, "".join([w[0] for w in ws[1:]])))
         shape[:, len(_LENGTH_BINS) + 3: len(_LENGTH_BINS) + 5] = subject[:, :2]
         shape[:, len(_LENGTH_BINS) + 5] = np.log1p(subject[:, 2])
         return np.hstack([np.log1p(counts), shape])

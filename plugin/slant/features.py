@@ -317,13 +317,19 @@ class Scorer:
         while end > len(self._table):
             self._table = np.vstack([self._table, np.zeros_like(self._table)])
             self._uid = np.r_[self._uid, np.full(len(self._uid), -1, dtype=np.int64)]
-        cv = self.cvocab.get
-        cols, indptr = [], [0]
+        # All the new words' n-grams looked up in one pass (dict.get mapped in C); the
+        # unknown ones (-1) dropped afterwards.
+        grams, per_word = [], []
         for w in new:
-            cols.extend([j for g in char_ngrams(w, lo, hi) if (j := cv(g)) is not None])
-            indptr.append(len(cols))
-        M = sp.csr_matrix((np.ones(len(cols)), np.array(cols, dtype=np.int64), np.array(indptr, dtype=np.int64)),
-                          shape=(len(new), len(self.char_sq)))
+            g = char_ngrams(w, lo, hi)
+            grams += g
+            per_word.append(len(g))
+        ids = np.fromiter(map(self.cvocab.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+        known = ids >= 0
+        indptr = np.zeros(len(new) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(np.repeat(np.arange(len(new)), per_word)[known], minlength=len(new)), out=indptr[1:])
+        cols = ids[known]
+        M = sp.csr_matrix((np.ones(len(cols)), cols, indptr), shape=(len(new), len(self.char_sq)))
         M.sum_duplicates()  # a word may repeat an n-gram ("banana"): counted, as in the reference
         u = np.fromiter(map(self.vocab.get, new, repeat(-1)), dtype=np.int64, count=len(new))
         block = self._table[start:end]
