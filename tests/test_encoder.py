@@ -263,3 +263,17 @@ def test_from_state_refuses_weights_of_another_shape(enc_model):
     state.pop(next(k for k in state if k.startswith("head.")))
     with pytest.raises(ModelError, match=r"encoder weights do not fit .*missing \['head\."):
         encoder_mod.SentenceEncoder.from_state(enc.params(), state)
+
+
+def test_loading_an_ngram_model_does_not_import_torch(tmp_path):
+    """skops' import walks scikit-learn's packages, which would import torch (+200 MB
+    in every process and `analyze` worker) whenever the extra is installed."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom slant.model import load_model\nfrom slant.taxonomy import load_taxonomy\n"
+            f"m = load_model(taxonomy=load_taxonomy(), cache_dir={str(tmp_path)!r})\nm.predict(['Ana Ruiz said so.'])\n"
+            "import skops.io\nprint(sorted(k for k in ('torch', 'transformers') if k in sys.modules))\n"
+            "import torch\nprint(torch.tensor([1.0]).sum().item())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True).stdout
+    assert out.splitlines() == ["[]", "1.0"]  # not imported by loading; importable afterwards

@@ -215,9 +215,33 @@ def _check_card(card, where):
 
 # --- save and load ----------------------------------------------------------------------
 
+def _skops_io():
+    """``skops.io``, imported without importing torch.
+
+    Importing skops.io lists scikit-learn's estimators (`sklearn.utils.all_estimators`),
+    whose package walk imports every subpackage, `sklearn.externals.array_api_compat.torch`
+    included: with the encoder extra installed, every model load would import torch
+    (~1.5 s and ~200 MB per process, copied into each `analyze` worker). While skops
+    is imported, ``import torch`` fails, and the walk skips what fails to import. The
+    encoder imports torch itself when it is used.
+    """
+    import sys  # noqa: PLC0415
+
+    if "skops.io" in sys.modules or "torch" in sys.modules:
+        import skops.io as sio  # noqa: PLC0415
+
+        return sio
+    sys.modules["torch"] = None  # "import torch" raises ImportError, which pkgutil's walk skips
+    try:
+        import skops.io as sio  # noqa: PLC0415
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return sio
+
 def save_model(model, path):
     """Write ``model.skops`` and ``model-card.json`` into directory `path`; returns it."""
-    import skops.io as sio  # noqa: PLC0415 - skops import is slow; only when saving
+    sio = _skops_io()  # slow import: only when needed
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -300,7 +324,7 @@ def _load_encoder(path, entry):
 
 def _load_estimator(where, taxonomy, **source):
     """skops-load a `SlantClassifier` from ``file=`` or ``data=``, trusting `TRUSTED_TYPES` only."""
-    import skops.io as sio  # noqa: PLC0415
+    sio = _skops_io()
 
     try:
         untrusted = sio.get_untrusted_types(**source)
@@ -320,7 +344,7 @@ def _load_estimator(where, taxonomy, **source):
 
 def model_to_bytes(model):
     """The model's estimator as skops bytes (handed to the ML backend's model processes)."""
-    import skops.io as sio  # noqa: PLC0415
+    sio = _skops_io()
 
     if getattr(model.estimator, "encoder_", None) is not None:
         raise ModelError(f"model {model.card.get('model_version', '?')} uses a fine-tuned encoder, which the ML backend does not serve "
