@@ -502,6 +502,9 @@ def test_cli_evaluate_cross_validation(tmp_path, tiny_jsonl, tiny_tax_path, caps
     assert main(["evaluate", str(tiny_jsonl), "--cv", "3", "--taxonomy", str(tiny_tax_path), "--format", "json", "-o", str(report_path),
                  "--combine", "loaded_language+attribution_vague"]) == 0
     report = json.loads(report_path.read_text())
+    progress = re.findall(r"fold (\d)/3: trained and scored (\d+) held-out sentences in [\d,]+\.\d s", capsys.readouterr().err)
+    assert [f for f, _ in progress] == ["1", "2", "3"]  # one line per fold as it ends, on stderr
+    assert sum(int(n) for _, n in progress) == report["data"]["sentences"]
     assert not list(Draft202012Validator(schema("evaluation")).iter_errors(report))
     assert report["method"] == "cross-validation" and report["folds"] == 3 and report["model_version"] is None
     both = report["combined"]["loaded_language+attribution_vague"]

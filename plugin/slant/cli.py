@@ -345,8 +345,11 @@ def _cmd_evaluate(args):
     params = _encoder_params(args)
     if params and args.cv is None:
         raise SlantError("--encoder goes with --cv K (it trains fresh models); a saved encoder model is evaluated with --model DIR alone")
+    def fold_done(fold, folds, held_out, seconds):
+        print(f"fold {fold}/{folds}: trained and scored {held_out:,} held-out sentences in {seconds:,.1f} s", file=sys.stderr, flush=True)
+
     report = evaluate_files(args.files, taxonomy=load_taxonomy(args.taxonomy), model=args.model, cv=args.cv,
-                            base=args.base, cache_dir=_cache_dir(), combine=args.combine, params=params)
+                            base=args.base, cache_dir=_cache_dir(), combine=args.combine, params=params, progress=fold_done)
     color = args.format == "table" and args.out in (None, "-") and sys.stdout.isatty()
     _write_out(render_evaluation(report, args.format, color=color), args.out)
     return 0
