@@ -221,7 +221,7 @@ def _skops_io():
     Importing skops.io lists scikit-learn's estimators (`sklearn.utils.all_estimators`),
     whose package walk imports every subpackage, `sklearn.externals.array_api_compat.torch`
     included: with the encoder extra installed, every model load would import torch
-    (~1.5 s and ~170 MB per process, copied into each `analyze` worker). While skops
+    (seconds and ~170 MB per process, copied into each `analyze` worker). While skops
     is imported, ``import torch`` fails, and the walk skips what fails to import. The
     encoder imports torch itself when it is used.
     """
