@@ -228,6 +228,7 @@ def test_card_encoder_entry_follows_the_schema(enc_model):
 @pytest.mark.parametrize(("params", "message"), [
     ({"encoder": "bert"}, r"encoder='bert' is not supported; use None or 'minilm'"),
     ({"encoder": "minilm", "encoder_holdout": 1.5}, r"encoder_holdout=1\.5: use a share of the documents between 0 and 1"),
+    ({"encoder": "minilm", "encoder_epochs": 0}, r"encoder_epochs=0: use a positive number of epochs"),
 ])
 def test_bad_encoder_settings_are_named(records, tax, params, message):
     with pytest.raises(InputError, match=message):
@@ -277,3 +278,12 @@ def test_loading_an_ngram_model_does_not_import_torch(tmp_path):
             "import torch\nprint(torch.tensor([1.0]).sum().item())\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True).stdout
     assert out.splitlines() == ["[]", "1.0"]  # not imported by loading; importable afterwards
+
+
+def test_load_refuses_a_card_with_an_unknown_encoder_setting(enc_model, tax, tmp_path):
+    path = save_model(enc_model, tmp_path / "m")
+    card = json.loads((path / "model-card.json").read_text(encoding="utf-8"))
+    card["encoder"]["params"]["layers"] = 3  # the loader passes params to SentenceEncoder: no strangers
+    (path / "model-card.json").write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"model-card\.json: encoder/params: Additional properties are not allowed \('layers'"):
+        load_model(path, taxonomy=tax)

@@ -591,6 +591,9 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         h = self.encoder_holdout
         if isinstance(h, bool) or not isinstance(h, (int, float)) or not 0 < h < 1:
             raise InputError(f"encoder_holdout={h!r}: use a share of the documents between 0 and 1, e.g. 0.1")
+        e = self.encoder_epochs
+        if isinstance(e, bool) or not isinstance(e, (int, float)) or not e > 0:
+            raise InputError(f"encoder_epochs={e!r}: use a positive number of epochs, e.g. 1")
 
     def _fit_encoder(self, texts, Y, groups, w, oof, active):
         """Fine-tune the encoder outside a held-out share of documents; stack its scores with

@@ -329,8 +329,6 @@ def _encoder_params(args):
         if args.encoder_epochs != 1.0:
             raise SlantError("--encoder-epochs goes with --encoder minilm; add it")
         return None
-    if not args.encoder_epochs > 0:
-        raise SlantError(f"--encoder-epochs {args.encoder_epochs}: use a positive number of epochs, e.g. 1")
     from .encoder import encoder_available  # noqa: PLC0415
 
     if not encoder_available():
@@ -345,6 +343,7 @@ def _cmd_evaluate(args):
     params = _encoder_params(args)
     if params and args.cv is None:
         raise SlantError("--encoder goes with --cv K (it trains fresh models); a saved encoder model is evaluated with --model DIR alone")
+
     def fold_done(fold, folds, held_out, seconds):
         print(f"fold {fold}/{folds}: trained and scored {held_out:,} held-out sentences in {seconds:,.1f} s", file=sys.stderr, flush=True)
 

@@ -193,15 +193,13 @@ def _encoder_section(est):
     enc = getattr(est, "encoder_", None)
     if enc is None:
         return {}
-    from importlib.metadata import version  # noqa: PLC0415
-
     from .encoder import BASE_MODEL  # noqa: PLC0415
 
     return {"encoder": {
         "base": BASE_MODEL, "file": ENCODER_FILE, "params": enc.params(), "holdout": float(est.encoder_holdout),
         "classes": [str(est.classes_[j]) for j in est.encoder_classes_],
         "note": "these classes' scores and thresholds in `cv` come from the held-out documents",
-        "libraries": {d: version(d) for d in ("torch", "transformers", "safetensors")},
+        "libraries": {d: metadata.version(d) for d in ("torch", "transformers", "safetensors")},
     }}
 
 
