@@ -19,8 +19,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from slant import dataset, importers
-from slant.taxonomy import load_taxonomy
+from slant.records import reviewed as dataset
+from slant.records import importers as importers
+from slant.taxonomy.core import load_taxonomy
 
 
 def make_file(path, n, seed):

@@ -9,7 +9,7 @@ and sample article (fixed random seed) into a JSONL corpus in a temporary direct
 Each measurement runs in a fresh process:
 
 - slant: read + split + featurise + predict + explain + write JSONL
-  (`slant.analyze.analyze(..., fmt="jsonl", jobs=J)`) with the default model, in one
+  (`slant.loop.analyze.analyze(..., fmt="jsonl", jobs=J)`) with the default model, in one
   process (J=1) and with J worker processes;
 - baseline: `TfidfVectorizer(ngram_range=(1, 2))` + one-vs-rest `LogisticRegression`,
   trained on the same seed sentences, `predict` over the same sentences, pre-split
@@ -35,9 +35,9 @@ from _common import in_spawned_process
 
 
 def _seed_texts():
-    from slant.model import read_seed
-    from slant.resources import sample_article_path
-    from slant.segment import split_sentences
+    from slant.model.core import read_seed
+    from slant._files import sample_article_path
+    from slant.text.segment import split_sentences
 
     records, _ = read_seed()
     texts = [r["text"] for r in records]
@@ -96,10 +96,10 @@ def _peak_mb():
 
 
 def _run_slant(corpus, out, cache_dir, jobs, queue):
-    from slant.analyze import analyze
-    from slant.model import load_model
-    from slant.segment import load_splitter
-    from slant.taxonomy import load_taxonomy
+    from slant.loop.analyze import analyze
+    from slant.model.core import load_model
+    from slant.text.segment import load_splitter
+    from slant.taxonomy.core import load_taxonomy
 
     model = load_model(taxonomy=load_taxonomy(), cache_dir=cache_dir)
     model.predict(["Warm-up sentence, said Ana Ruiz."])
@@ -120,9 +120,9 @@ def _run_baseline(corpus, queue):
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
 
-    from slant.model import read_seed
-    from slant.segment import read_documents
-    from slant.taxonomy import load_taxonomy
+    from slant.model.core import read_seed
+    from slant.text.segment import read_documents
+    from slant.taxonomy.core import load_taxonomy
 
     ids = list(load_taxonomy().ids)
     records, _ = read_seed()
@@ -158,8 +158,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="slant-bench-") as tmp:
         tmp = Path(tmp)
         cache = Path(args.cache_dir) if args.cache_dir else tmp / "cache"
-        from slant.model import build_default_model
-        from slant.taxonomy import load_taxonomy
+        from slant.model.core import build_default_model
+        from slant.taxonomy.core import load_taxonomy
 
         t = time.perf_counter()
         model = build_default_model(taxonomy=load_taxonomy(), cache_dir=cache)

@@ -15,8 +15,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from slant.pull import pull_export
-from slant.taxonomy import load_taxonomy
+from slant.loop.pull import pull_export
+from slant.taxonomy.core import load_taxonomy
 
 
 def _export(path, n, tax):

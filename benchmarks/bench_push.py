@@ -31,11 +31,11 @@ from pathlib import Path
 
 import httpx
 
-from slant.model import load_model
-from slant.prelabel import task_data, tasks_with_predictions
-from slant.segment import read_documents
-from slant.studio import connect, push, start_studio
-from slant.taxonomy import load_taxonomy
+from slant.model.core import load_model
+from slant.studio.lsformat import task_data, tasks_with_predictions
+from slant.text.segment import read_documents
+from slant.studio.core import connect, push, start_studio
+from slant.taxonomy.core import load_taxonomy
 
 SUBJECTS = ["The council", "The ministry", "Port officials", "The union", "Regulators", "The mayor's office",
             "Local traders", "The commission", "Health inspectors", "The school board", "Residents", "The utility"]
@@ -131,7 +131,7 @@ def run(args, url, key, work):
     http = httpx.Client(base_url=url, headers=raw_headers(key), timeout=1800)
 
     def new_project(title):
-        from slant.studio import project_config
+        from slant.studio.core import project_config
         r = http.post("/api/projects/", json={"title": f"{title} {stamp}", "label_config": project_config(tax)})
         r.raise_for_status()
         return r.json()["id"]

@@ -19,7 +19,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from slant.segment import _tokenizer, split_sentences
+from slant.text.segment import _tokenizer, split_sentences
 
 TEMPLATES = [
     "Mr. {name} told reporters on {month}. {day} that the {org} would act.",

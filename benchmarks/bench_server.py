@@ -46,7 +46,7 @@ def _free_port():
 
 
 def _seed_records():
-    from slant.model import read_seed
+    from slant.model.core import read_seed
 
     records, _ = read_seed()
     return [r for r in records if r.get("text")]
@@ -126,7 +126,7 @@ class Server:
 
 def _event(i, record):
     names = record.get("labels") or []
-    from slant.taxonomy import load_taxonomy
+    from slant.taxonomy.core import load_taxonomy
 
     tax = _event.tax = getattr(_event, "tax", None) or load_taxonomy()
     choices = [tax.category(c).name for c in names if c in tax.ids]
@@ -205,9 +205,9 @@ def load(server, path, make_body, clients, duration):
 
 def bare_cost(texts, size, reps):
     """Median seconds of model.predict + prediction_json for one request of `size` tasks."""
-    from slant.model import load_model
-    from slant.prelabel import prediction_json
-    from slant.taxonomy import load_taxonomy
+    from slant.model.core import load_model
+    from slant.studio.lsformat import prediction_json
+    from slant.taxonomy.core import load_taxonomy
 
     tax = load_taxonomy()
     model = load_model(None, taxonomy=tax)

@@ -9,7 +9,7 @@ The reviewed sentences are made by recombining the project's seed sentences
 unlabelled one spliced in; 20 sentences to a document. Nothing from outside the repo.
 
 Each measured step runs in its own process, so its peak memory (ru_maxrss) is its own:
-1. slant: `slant.train.retrain` with the seed base, 5 folds grouped by document (out-of-fold
+1. slant: `slant.loop.train.retrain` with the seed base, 5 folds grouped by document (out-of-fold
    scores for calibration, thresholds and the card) and registering the version in a
    temporary registry: what `slant train reviewed.jsonl --holdout 0` does (all 50,000
    reviewed sentences train; the default keeps 20% of the documents out for the gate).
@@ -39,7 +39,7 @@ TARGET_MB = 2048
 
 
 def make_records(n, seed=0, per_doc=20):
-    from slant.model import read_seed
+    from slant.model.core import read_seed
 
     recs, _ = read_seed()
     neutral = [r["text"].split() for r in recs if not r["labels"]]
@@ -97,9 +97,9 @@ def _cpu_seconds():
 
 
 def _slant(n, cv, queue):
-    from slant.registry import Registry
-    from slant.taxonomy import load_taxonomy
-    from slant.train import retrain
+    from slant.loop.registry import Registry
+    from slant.taxonomy.core import load_taxonomy
+    from slant.loop.train import retrain
 
     tax = load_taxonomy()
     records = make_records(n)
@@ -125,9 +125,9 @@ def _baseline(n, queue):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
-    from slant.classifier import binarize_labels
-    from slant.model import read_seed
-    from slant.taxonomy import load_taxonomy
+    from slant.model.classifier import binarize_labels
+    from slant.model.core import read_seed
+    from slant.taxonomy.core import load_taxonomy
 
     tax = load_taxonomy()
     records = read_seed()[0] + make_records(n)

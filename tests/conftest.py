@@ -6,7 +6,7 @@ Integration tests take it and mark themselves ``@pytest.mark.integration``:
 
     def test_x(label_studio):
         sdk = label_studio.client()          # label_studio_sdk.LabelStudio, for test set-up
-        studio = label_studio.studio()       # slant.studio.Studio, what slant code takes
+        studio = label_studio.studio()       # slant.studio.core.Studio, what slant code takes
         label_studio.url, label_studio.api_key, label_studio.email, label_studio.password
         label_studio.stop(kill=True); label_studio.restart()   # fault tests
 
@@ -36,7 +36,7 @@ class LiveStudio:
         self.server = None
 
     def start(self):
-        from slant.studio import start_studio
+        from slant.studio.core import start_studio
 
         self.server = start_studio(data_dir=self.data_dir, port=self.requested_port, timeout=360)
         return self
@@ -74,8 +74,8 @@ class LiveStudio:
         return LabelStudio(base_url=self.url, api_key=api_key or self.api_key, timeout=300)
 
     def studio(self, api_key=None):
-        """A connected `slant.studio.Studio`."""
-        from slant.studio import connect
+        """A connected `slant.studio.core.Studio`."""
+        from slant.studio.core import connect
 
         return connect(self.url, api_key or self.api_key)
 
@@ -109,8 +109,8 @@ def label_studio(tmp_path_factory):
 @pytest.fixture(scope="session")
 def default_model_cache(tmp_path_factory):
     """A cache directory holding the default model, built once per session (~10 s)."""
-    from slant.model import build_default_model
-    from slant.taxonomy import load_taxonomy
+    from slant.model.core import build_default_model
+    from slant.taxonomy.core import load_taxonomy
 
     cache = tmp_path_factory.mktemp("slant-cache")
     build_default_model(taxonomy=load_taxonomy(), cache_dir=cache)
@@ -120,8 +120,8 @@ def default_model_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def default_model(default_model_cache):
     """The default model (labels/seed, default taxonomy), loaded from the session cache."""
-    from slant.model import load_model
-    from slant.taxonomy import load_taxonomy
+    from slant.model.core import load_model
+    from slant.taxonomy.core import load_taxonomy
 
     return load_model(taxonomy=load_taxonomy(), cache_dir=default_model_cache)
 
@@ -132,7 +132,7 @@ def sub_taxonomy(tmp_path_factory):
     taxonomy's categories `ids` (and their groups), for tests that need a small one."""
     import json
 
-    from slant.resources import default_taxonomy_path
+    from slant._files import default_taxonomy_path
 
     def make(tax_id, ids):
         data = json.loads(default_taxonomy_path().read_text(encoding="utf-8"))

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa
 
-from slant.agreement import agreement_from_file, compute_agreement, krippendorff_alpha, span_agreement
+from slant.agreement.core import agreement_from_file, compute_agreement, krippendorff_alpha, span_agreement
 from slant.errors import DataError, InputError
-from slant.taxonomy import Category, Taxonomy, load_taxonomy
+from slant.taxonomy.core import Category, Taxonomy, load_taxonomy
 
 TAX = load_taxonomy()
 IDS = list(TAX.sentence_ids)

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from slant.analyze import analyze, iter_predictions, render_html_page
-from slant.cli import main
+from slant.loop.analyze import analyze, iter_predictions, render_html_page
+from slant.cli.main import main
 from slant.errors import InputError
-from slant.model import Prediction
-from slant.resources import sample_article_path, schema
-from slant.segment import make_document
+from slant.model.core import Prediction
+from slant._files import sample_article_path, schema
+from slant.text.segment import make_document
 
 ARTICLE = """Council Slashes Library Hours
 
@@ -127,7 +127,7 @@ def test_analyze_restores_blas_threads(default_model, article, tmp_path):
 def test_default_jobs_start_workers_only_for_more_than_one_batch(default_model, article, corpus, tmp_path, monkeypatch):
     import multiprocessing.pool
 
-    from slant import analyze as analyze_module
+    from slant.loop import analyze as analyze_module
 
     started = []
     real = multiprocessing.pool.Pool.__init__
@@ -157,7 +157,7 @@ def test_table_output(default_model, article, tmp_path):
 
 
 def test_html_page_is_standalone_and_escaped(default_model, article):
-    doc = next(iter(__import__("slant.segment", fromlist=["read_documents"]).read_documents([article])))
+    doc = next(iter(__import__("slant.text.segment", fromlist=["read_documents"]).read_documents([article])))
     pairs = list(zip(doc.sentences, default_model.predict([s.text for s in doc.sentences])))
     page = render_html_page([(doc, pairs)], default_model, title='Report <"&">')
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
@@ -209,7 +209,7 @@ def test_cli_analyze(default_model_cache, article, tmp_path, monkeypatch, capsys
 def test_cli_analyze_refuses_model_for_other_taxonomy(default_model_cache, article, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SLANT_CACHE_DIR", str(default_model_cache))
     model_dir = next((default_model_cache / "models").iterdir())
-    tax = json.loads(Path(__import__("slant.resources", fromlist=["x"]).default_taxonomy_path()).read_text())
+    tax = json.loads(Path(__import__("slant._files", fromlist=["x"]).default_taxonomy_path()).read_text())
     tax["id"] = "other"
     (tmp_path / "other.json").write_text(json.dumps(tax))
     assert main(["analyze", str(article), "--model", str(model_dir), "--taxonomy", str(tmp_path / "other.json")]) == 1

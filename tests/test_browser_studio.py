@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from slant.studio import push
-from slant.taxonomy import load_taxonomy
+from slant.studio.core import push
+from slant.taxonomy.core import load_taxonomy
 from test_prelabel import FakeModel
 
 ARTICLE = """Browser Check

@@ -12,7 +12,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
-from slant.cues import (
+from slant.model.cues import (
     CUE_CATEGORY,
     PATTERN_FAMILIES,
     CueFeatures,
@@ -23,7 +23,7 @@ from slant.cues import (
     word_tokens,
 )
 from slant.errors import InputError
-from slant.taxonomy import load_taxonomy
+from slant.taxonomy.core import load_taxonomy
 
 LEX = {
     "charged": ("scheme", "slammed", "power grab"),
@@ -292,7 +292,7 @@ def _reference_spans(text):
     token if it is only punctuation); em dashes separate tokens."""
     import re
 
-    from slant.cues import _PUNCT
+    from slant.model.cues import _PUNCT
 
     out = []
     for m in re.finditer(r"\S+", text.replace("\u2014", " ")):
@@ -308,7 +308,7 @@ def _reference_spans(text):
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet="ab,.'\"()\u201c\u201d\u2014- \t\n", max_size=40))
 def test_word_spans_match_the_reference(text):
-    from slant.cues import tokens, word_spans
+    from slant.model.cues import tokens, word_spans
 
     spans = word_spans(text)
     assert list(spans) == _reference_spans(text)

@@ -4,11 +4,11 @@ import logging
 
 import pytest
 
-from slant.cli import main
-from slant.dataset import iter_reviewed, load_reviewed, write_jsonl
-from slant.importers import import_brat, import_csv, import_ptc, parse_mapping, source_is_named
+from slant.cli.main import main
+from slant.records.reviewed import iter_reviewed, load_reviewed, write_jsonl
+from slant.records.importers import import_brat, import_csv, import_ptc, parse_mapping, source_is_named
 from slant.errors import DataError, InputError
-from slant.taxonomy import load_taxonomy
+from slant.taxonomy.core import load_taxonomy
 
 
 @pytest.fixture(scope="module")

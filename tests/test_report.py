@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from slant.agreement import compute_agreement
-from slant.cli import main
+from slant.agreement.core import compute_agreement
+from slant.cli.main import main
 from slant.errors import InputError
-from slant.report import render, render_table, save_plots, to_csv, to_html, to_json, to_markdown
-from slant.resources import schema
-from slant.taxonomy import load_taxonomy
+from slant.agreement.report import render, render_table, save_plots, to_csv, to_html, to_json, to_markdown
+from slant._files import schema
+from slant.taxonomy.core import load_taxonomy
 
 TAX = load_taxonomy()
 EVIL = '<script>window.__pwned = 1</script>"&'

@@ -12,10 +12,10 @@ import random
 import uuid
 
 import pytest
-from slant.cli import main
-from slant.registry import Registry
-from slant.segment import read_documents
-from slant.taxonomy import load_taxonomy
+from slant.cli.main import main
+from slant.loop.registry import Registry
+from slant.text.segment import read_documents
+from slant.taxonomy.core import load_taxonomy
 
 pytestmark = pytest.mark.integration
 
@@ -199,7 +199,7 @@ def test_refresh_all_and_bad_input(label_studio, env, capsys):
     first = _tasks(sdk, project.id)[0]
     sdk.annotations.create(id=first.id, result=[], completed_by=studio.whoami()[0])
     # a registered version, refreshed onto every task including the annotated one
-    from slant.train import retrain
+    from slant.loop.train import retrain
 
     recs = [{"id": f"x{i}", "doc_id": f"d{i % 4}", "text": s.text, "labels": ["attribution_vague"] if _is_poll(s.text) else []}
             for i, s in enumerate(s for d in read_documents([path]) for s in d.sentences)]
@@ -242,9 +242,9 @@ def test_push_select_sends_the_most_uncertain_with_their_uncertainty(label_studi
     assert len(tasks) == 16  # the second selection skipped what the first had pushed
     first = [t for t in tasks if t.data["selection"] == "uncertainty"]
     # what was pushed is the top 8 by uncertainty of everything in the corpus
-    from slant.model import load_model
-    from slant.prelabel import task_data
-    from slant.select import uncertainty_scores
+    from slant.model.core import load_model
+    from slant.studio.lsformat import task_data
+    from slant.loop.select import uncertainty_scores
 
     model = load_model(None, taxonomy=tax, cache_dir=env / "cache")
     datas = [d for doc in read_documents([corpus]) for d in task_data(doc, taxonomy=tax)]

@@ -6,8 +6,8 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from slant.resources import labels_dir, schema
-from slant.taxonomy import load_taxonomy
+from slant._files import labels_dir, schema
+from slant.taxonomy.core import load_taxonomy
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slant.errors import InputError
-from slant.resources import sample_article_path
-from slant.segment import (
+from slant._files import sample_article_path
+from slant.text.segment import (
     Document,
     Sentence,
     extract_html,
@@ -365,7 +365,7 @@ def test_speed_is_linear():
 # --- the Punkt shortcut for plain sentence ends ------------------------------------------
 
 def _contexts(text):
-    from slant.segment import _SHADOW, _tokenizer
+    from slant.text.segment import _SHADOW, _tokenizer
 
     for curly, straight in _SHADOW:
         text = text.replace(curly, straight)
@@ -375,15 +375,15 @@ def _contexts(text):
 def _agrees(ctx):
     from nltk.tokenize.punkt import PunktSentenceTokenizer
 
-    from slant.segment import _tokenizer
+    from slant.text.segment import _tokenizer
 
     tok = _tokenizer()
     return tok.text_contains_sentbreak(ctx) == PunktSentenceTokenizer.text_contains_sentbreak(tok, ctx)
 
 
 def test_plain_break_shortcut_agrees_with_punkt_on_project_texts():
-    from slant.model import read_seed
-    from slant.segment import _PLAIN_BREAK
+    from slant.model.core import read_seed
+    from slant.text.segment import _PLAIN_BREAK
 
     records, _ = read_seed()
     seed = [r["text"] for r in records]
@@ -427,7 +427,7 @@ def test_plain_break_shortcut_agrees_with_punkt_on_generated_contexts(word, mark
 def test_read_raw_items_make_the_same_documents(tmp_path):
     import pickle
 
-    from slant.segment import RawDocument, read_raw
+    from slant.text.segment import RawDocument, read_raw
 
     jsonl = write(tmp_path / "docs.jsonl", '{"id": "a", "text": "One. Two.\\n\\nThree."}\n\n{"id": 2, "text": "Four."}\n')
     txt = write(tmp_path / "story.txt", "Headline\n\nMr. Lee left. He said so.")
@@ -444,7 +444,7 @@ def test_read_raw_items_make_the_same_documents(tmp_path):
 
 
 def test_raw_items_defer_line_errors_to_document(tmp_path):
-    from slant.segment import read_raw
+    from slant.text.segment import read_raw
 
     path = write(tmp_path / "docs.jsonl", '{"id": "a", "text": "Fine."}\n{"id": "b"}\n')
     items = list(read_raw(path))  # reading only splits lines

@@ -9,17 +9,17 @@ from collections import Counter
 import numpy as np
 import pytest
 from slant.errors import InputError
-from slant.model import read_seed
-from slant.prelabel import task_data
-from slant.segment import make_document
-from slant.select import (
+from slant.model.core import read_seed
+from slant.studio.lsformat import task_data
+from slant.text.segment import make_document
+from slant.loop.select import (
     STRATEGIES,
     informativeness,
     select_informative,
     uncertainty_scores,
 )
-from slant.taxonomy import load_taxonomy
-from slant.train import retrain
+from slant.taxonomy.core import load_taxonomy
+from slant.loop.train import retrain
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from slant.errors import DataError, ModelError
-from slant.journal import Journal, Trainer, normalize_event, reviewed_records
-from slant.model import Prediction
-from slant.prelabel import prediction_json
-from slant.server import Limits, ServerAuth, check_label_config, create_app, ensure_credentials, openapi_document
-from slant.studio import project_config
-from slant.taxonomy import load_taxonomy
+from slant.backend.journal import Journal, Trainer, normalize_event, reviewed_records
+from slant.model.core import Prediction
+from slant.studio.lsformat import prediction_json
+from slant.backend.app import Limits, ServerAuth, check_label_config, create_app, ensure_credentials, openapi_document
+from slant.studio.core import project_config
+from slant.taxonomy.core import load_taxonomy
 
 AUTH = ServerAuth("ls", "pw-123", "tok-456")
 GOOD = ("ls", "pw-123")
@@ -146,8 +146,8 @@ def test_empty_task_list_gets_empty_results(client_for):
 
 
 def test_real_default_model_matches_slant_push(client_for, tax):
-    from slant.model import load_model
-    from slant.prelabel import tasks_with_predictions
+    from slant.model.core import load_model
+    from slant.studio.lsformat import tasks_with_predictions
 
     model = load_model(None, taxonomy=tax)
     c = client_for(model)
@@ -245,7 +245,7 @@ def test_slant_error_becomes_4xx_json(client_for):
 
 def test_internal_error_is_a_generic_500_with_the_traceback_in_the_log_only(client_for, caplog):
     c = client_for(FakeModel(fail=RuntimeError("secret internals at /srv/x.py")))
-    with caplog.at_level(logging.ERROR, logger="slant.server"):
+    with caplog.at_level(logging.ERROR, logger="slant.backend.app"):
         r = c.post("/predict", auth=GOOD, json=tasks("a"))
     assert r.status_code == 500
     assert "secret internals" not in r.text and "Traceback" not in r.text
@@ -294,11 +294,11 @@ def test_webhook_ignores_other_actions_and_refuses_malformed_payloads(client_for
 
 
 def test_access_log_hides_the_webhook_token(client_for, caplog):
-    from slant.server import AccessLog
+    from slant.backend.app import AccessLog
 
     c = client_for()
     logged = TestClient(AccessLog(c.app))
-    with caplog.at_level(logging.INFO, logger="slant.server.access"):
+    with caplog.at_level(logging.INFO, logger="slant.backend.app.access"):
         logged.post("/webhook/tok-456", json={"action": "PROJECT_UPDATED"})
     assert "/webhook/<token>" in caplog.text and "tok-456" not in caplog.text
 
@@ -423,7 +423,7 @@ def test_app_follows_a_promotion_made_elsewhere(client_for):
 
 
 def test_trainer_without_records_does_not_call_the_job(tmp_path, tax):
-    from slant.server import ModelSlot
+    from slant.backend.app import ModelSlot
 
     journal = Journal(tmp_path)
     journal.append(normalize_event({"action": "START_TRAINING", "project": {"id": 1}}))
@@ -459,7 +459,7 @@ def test_basic_header_parsing_edge_cases(client_for):
 
 
 def test_serve_command_parses_its_options():
-    from slant.cli import build_parser
+    from slant.cli.main import build_parser
 
     args = build_parser().parse_args(["serve", "--port", "9191", "--workers", "2", "--connect", "News", "--train-every", "5"])
     assert (args.port, args.workers, args.connect, args.train_every, args.host) == (9191, 2, "News", 5, "127.0.0.1")
@@ -467,8 +467,8 @@ def test_serve_command_parses_its_options():
 
 def test_background_retrain_fits_in_one_process(monkeypatch, tax):
     """The server's retrain leaves the other cores to the model processes answering /predict."""
-    import slant.train
-    from slant.journal import retrain_job
+    import slant.loop.train
+    from slant.backend.journal import retrain_job
 
     seen = {}
 
@@ -479,6 +479,6 @@ def test_background_retrain_fits_in_one_process(monkeypatch, tax):
         seen.update(kwargs)
         return Out()
 
-    monkeypatch.setattr(slant.train, "retrain_and_maybe_promote", fake)
+    monkeypatch.setattr(slant.loop.train, "retrain_and_maybe_promote", fake)
     assert retrain_job([], registry=None, taxonomy=tax) == {"promoted": False, "version": None, "reasons": []}
     assert seen["params"] == {"n_jobs": 1}

@@ -18,12 +18,12 @@ import httpx
 import pytest
 
 from slant.errors import StudioError
-from slant.prelabel import prediction_json, task_data
-from slant.segment import make_document
-from slant.server import ServerAuth, create_app
-from slant.studio import connect_ml_backend, ensure_project, ml_backends, refresh_live_predictions
-from slant.taxonomy import load_taxonomy
-from slant.train import Registry
+from slant.studio.lsformat import prediction_json, task_data
+from slant.text.segment import make_document
+from slant.backend.app import ServerAuth, create_app
+from slant.studio.core import connect_ml_backend, ensure_project, ml_backends, refresh_live_predictions
+from slant.taxonomy.core import load_taxonomy
+from slant.loop.train import Registry
 
 pytestmark = pytest.mark.integration
 

@@ -9,15 +9,15 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
-from slant.server import ServerAuth, create_app, openapi_document
+from slant.backend.app import ServerAuth, create_app, openapi_document
 
 AUTH = ServerAuth("ls", "pw-123", "tok-456")
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from slant.model import load_model
-    from slant.taxonomy import load_taxonomy
+    from slant.model.core import load_model
+    from slant.taxonomy.core import load_taxonomy
 
     tax = load_taxonomy()
     return create_app(model_source=load_model(None, taxonomy=tax), taxonomy=tax, auth=AUTH,

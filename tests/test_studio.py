@@ -8,14 +8,14 @@ import stat
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
-from slant import studio_server
-from slant.cli import main
+from slant.studio import server as studio_server
+from slant.cli.main import main
 from slant.errors import InputError, StudioError
-from slant.segment import read_documents
-from slant.studio import (
+from slant.text.segment import read_documents
+from slant.studio.core import (
     REVIEW_VIEW_TITLE, ConsoleProgress, connect, ensure_project, plan_config, project_config, push,
 )
-from slant.taxonomy import load_taxonomy
+from slant.taxonomy.core import load_taxonomy
 from test_prelabel import FakeModel
 
 ARTICLE = """Harbour Fees Rise Again
@@ -126,7 +126,7 @@ def test_plan_config(tmp_path, tax):
     assert plan_config(current, tax) is None
     assert "slant:taxonomy" in current and LabelInterface(current)  # the marker keeps the config valid
     # Built by hand with the same categories: adopted.
-    from slant.taxonomy import render_config
+    from slant.taxonomy.core import render_config
 
     assert plan_config(render_config(tax), tax) == current
     renamed = _taxonomy_variant(tmp_path, tax, "r.json", version="1.1.0", rename=("doubt", "casting_doubt"),
@@ -148,7 +148,7 @@ def test_plan_config(tmp_path, tax):
 
 
 def test_prefetched_keeps_order_and_raises_worker_errors():
-    from slant.studio import _prefetched
+    from slant.studio.core import _prefetched
 
     assert list(_prefetched(iter(range(5)))) == [0, 1, 2, 3, 4]
 
@@ -185,7 +185,7 @@ def test_prefetched_keeps_order_and_raises_worker_errors():
 def test_console_progress_plain_lines(capsys, tax):
     import io
 
-    from slant.prelabel import Batch
+    from slant.studio.lsformat import Batch
 
     stream = io.StringIO()
     with ConsoleProgress(stream) as show:
@@ -194,7 +194,7 @@ def test_console_progress_plain_lines(capsys, tax):
 
 
 def test_count_documents_sizes_the_progress_bar(tmp_path):
-    from slant.studio import count_documents
+    from slant.studio.core import count_documents
 
     feed = _write(tmp_path, "feed.jsonl", '{"id": 1, "text": "a"}\n\n{"id": 2, "text": "b"}\n')
     assert count_documents([feed, _write(tmp_path, "a.txt", "x"), tmp_path / "missing.md"]) == 4
@@ -383,7 +383,7 @@ def test_demo_no_serve_reuses_running_server(label_studio, monkeypatch, tmp_path
     assert label_studio.running  # a reused server is left alone
     sdk = label_studio.client()
     (project,) = [p for p in sdk.projects.list() if p.title == "slant demo"]
-    from slant.resources import sample_article_path
+    from slant._files import sample_article_path
 
     tasks = _tasks(sdk, project.id)
     assert len(tasks) == len(_sentences(sample_article_path()))

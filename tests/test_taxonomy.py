@@ -5,10 +5,10 @@ import re
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
-from slant.cli import main
+from slant.cli.main import main
 from slant.errors import TaxonomyError
-from slant.resources import default_taxonomy_path
-from slant.taxonomy import CHOICES_NAME, SPANS_NAME, TEXT_NAME, load_taxonomy, render_config, render_docs
+from slant._files import default_taxonomy_path
+from slant.taxonomy.core import CHOICES_NAME, SPANS_NAME, TEXT_NAME, load_taxonomy, render_config, render_docs
 
 REQUIRED_IDS = [
     "loaded_language", "name_calling", "exaggeration", "attribution_named", "attribution_vague",

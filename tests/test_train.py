@@ -5,13 +5,13 @@ import json
 import random
 
 import pytest
-from slant.cli import main
-from slant.curve import learning_curve, plot_curve, render_curve
+from slant.cli.main import main
+from slant.loop.curve import learning_curve, plot_curve, render_curve
 from slant.errors import DataError, ModelError
-from slant.model import load_model, read_seed
-from slant.registry import Registry
-from slant.taxonomy import load_taxonomy
-from slant.train import (
+from slant.model.core import load_model, read_seed
+from slant.loop.registry import Registry
+from slant.taxonomy.core import load_taxonomy
+from slant.loop.train import (
     adjudicated,
     heldout_documents,
     promote,
@@ -70,7 +70,7 @@ def test_adjudicated(record, ok, why):
 
 
 def test_usable_records_migrates_and_reports_unknown_labels(tmp_path):
-    from slant.resources import default_taxonomy_path
+    from slant._files import default_taxonomy_path
 
     data = json.loads(default_taxonomy_path().read_text(encoding="utf-8"))
     data["version"] = "9.0.0"
@@ -217,7 +217,7 @@ def test_gate_refuses_corrupted_labels_unless_forced_and_rolls_back(tmp_path, ta
 
 
 def test_gate_category_rule_and_tolerance(tmp_path, tax):
-    from slant.gate import compare_models
+    from slant.loop.gate import compare_models
 
     registry = Registry(tmp_path / "models")
     records = reviewed(n_docs=20, per_doc=10, seed=4)
@@ -337,7 +337,7 @@ def test_cli_errors(tmp_path, capsys, argv, match):
                          ids=["default", "max-features", "min-df-1", "min-df-float", "char-options"])
 def test_ngram_fit_transform_equals_fit_then_transform(kwargs):
     import numpy as np
-    from slant.features import NgramFeatures
+    from slant.model.features import NgramFeatures
 
     texts = [r["text"] for r in reviewed(n_docs=6, per_doc=20, seed=9)] + [
         "İstanbul  TAB\there\nnew", "", "   ", "Ünïcödé “quotes” — dash 😀 so-called", "a b", "... !!!"]
@@ -363,7 +363,7 @@ def _fit_with_pids(monkeypatch, tmp_path, n_jobs, records, name):
     import os
 
     import numpy as np
-    import slant.classifier as clf_mod
+    import slant.model.classifier as clf_mod
 
     log = tmp_path / f"{name}.pids"
     real = clf_mod._fit_part
@@ -413,7 +413,7 @@ def test_parallel_fit_falls_back_to_one_process_without_fork(monkeypatch, tmp_pa
 
 @pytest.mark.parametrize("n_jobs", [0, 1.5, "2", True])
 def test_bad_n_jobs(n_jobs):
-    from slant.classifier import SlantClassifier
+    from slant.model.classifier import SlantClassifier
     from slant.errors import InputError
 
     records = reviewed(n_docs=4, per_doc=6, seed=6)
@@ -425,7 +425,7 @@ def test_nb_logistic_ratios_and_scaling_equal_the_matrix_form():
     import numpy as np
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
-    from slant.classifier import NBLogisticRegression
+    from slant.model.classifier import NBLogisticRegression
 
     rng = np.random.default_rng(3)
     X = sp.random(300, 80, density=0.1, format="csr", random_state=4)
@@ -447,7 +447,7 @@ def test_nb_logistic_ratios_and_scaling_equal_the_matrix_form():
 def _spy_cue_worker():
     import os
 
-    import slant.classifier as clf_mod
+    import slant.model.classifier as clf_mod
 
     with open(os.environ["SLANT_TEST_PID_FILE"], "w") as fh:
         fh.write(str(os.getpid()))
@@ -459,7 +459,7 @@ def test_parallel_features_equal_the_unions_fit_transform(monkeypatch, tmp_path)
     import os
 
     import numpy as np
-    import slant.classifier as clf_mod
+    import slant.model.classifier as clf_mod
 
     texts = [r["text"] for r in reviewed(n_docs=6, per_doc=10, seed=7)]
     serial = clf_mod.SlantClassifier(min_df=1)
@@ -484,7 +484,7 @@ def test_parallel_features_equal_the_unions_fit_transform(monkeypatch, tmp_path)
 def test_latest_is_the_version_registered_last_within_one_second(tmp_path, tax):
     import json
 
-    from slant.model import CARD_FILE
+    from slant.model.core import CARD_FILE
 
     records = reviewed(n_docs=8, per_doc=8, seed=11)
     datasets = [records, records[:-8]]

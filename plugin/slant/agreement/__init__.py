@@ -1,0 +1,1 @@
+"""Inter-annotator agreement: coefficients, bootstrap intervals, span agreement, reports."""

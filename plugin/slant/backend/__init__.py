@@ -1,0 +1,1 @@
+"""The Label Studio ML backend: app, journal, trainer, predictors."""

@@ -1,0 +1,1 @@
+"""The `slant` command: thin commands over the functions of the other packages."""

@@ -1,0 +1,420 @@
+"""`slant analyze`: documents → sentences → predictions, as a table, JSONL or one HTML page.
+
+Documents stream through in batches of sentences (across documents), so memory stays
+flat however large the corpus is.
+
+>>> analyze(["article.txt"], model=load_model(taxonomy=tax), fmt="jsonl", out="pred.jsonl")
+{'documents': 1, 'sentences': 24, 'labelled': 9}
+"""
+
+import gc
+import html
+import io
+import os
+import sys
+from pathlib import Path
+
+import orjson
+from threadpoolctl import threadpool_limits
+
+from slant.errors import InputError
+from slant.text.segment import load_splitter, read_documents, read_raw
+
+__all__ = ["analyze", "iter_predictions", "prediction_record", "render_html_page", "FORMATS"]
+
+FORMATS = ("table", "jsonl", "html")
+_PALETTE = ["#d62728", "#9467bd", "#ff7f0e", "#2ca02c", "#17becf", "#1f77b4", "#e377c2", "#8c564b", "#bcbd22", "#7f7f7f"]
+
+
+def iter_predictions(documents, model, *, batch_size=2000, explain=True):
+    """Yield ``(document, [(sentence, prediction), ...])`` per document, in order.
+
+    Sentences of several documents are predicted together in batches of about
+    `batch_size`; only one batch of documents is held at a time.
+    """
+    pending, texts = [], []
+
+    def flush():
+        preds = model.predict(texts, explain=explain) if texts else []
+        k = 0
+        for doc in pending:
+            n = len(doc.sentences)
+            yield doc, list(zip(doc.sentences, preds[k:k + n]))
+            k += n
+        pending.clear()
+        texts.clear()
+
+    for doc in documents:
+        if len(doc.sentences) > batch_size:
+            yield from flush()
+            pairs = []
+            for i in range(0, len(doc.sentences), batch_size):
+                chunk = doc.sentences[i:i + batch_size]
+                pairs.extend(zip(chunk, model.predict([s.text for s in chunk], explain=explain)))
+            yield doc, pairs
+            continue
+        pending.append(doc)
+        texts.extend(s.text for s in doc.sentences)
+        if len(texts) >= batch_size:
+            yield from flush()
+    yield from flush()
+
+
+def prediction_record(doc, sentence, pred, model_version):
+    """One JSON-ready prediction record (schemas/prediction.schema.json)."""
+    return {
+        "doc_id": doc.id,
+        "sentence_index": sentence.index,
+        "start": sentence.start,
+        "end": sentence.end,
+        "text": sentence.text,
+        "labels": pred.labels,
+        "scores": pred.scores,
+        "spans": pred.spans,
+        "uncertainty": pred.uncertainty,
+        "model_version": model_version,
+        "doc_title": doc.title,
+        "source": doc.source,
+        "paragraph": sentence.paragraph,
+        "kind": sentence.kind,
+    }
+
+
+def _colors(taxonomy):
+    return {c.id: (c.color or _PALETTE[i % len(_PALETTE)]) for i, c in enumerate(taxonomy.categories)}
+
+
+# --- HTML ---------------------------------------------------------------------------
+
+_CSS = """
+body{font:16px/1.6 Georgia,serif;margin:0;background:#fafafa;color:#222}
+header{background:#fff;border-bottom:1px solid #ddd;padding:12px 32px;position:sticky;top:0;z-index:2}
+header h1{font:600 20px system-ui,sans-serif;margin:0 0 4px}
+.meta{font:13px system-ui,sans-serif;color:#666;margin:0 0 6px}
+.legend{display:flex;flex-wrap:wrap;gap:6px 14px;list-style:none;margin:0;padding:0;font:13px system-ui,sans-serif}
+.legend li{display:flex;align-items:center;gap:5px}
+.swatch{display:inline-block;width:14px;height:14px;border-radius:3px}
+main{max-width:860px;margin:24px auto;padding:0 24px}
+article{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:16px 28px;margin-bottom:28px}
+article h2{font:700 24px Georgia,serif;margin:8px 0}
+.source,.byline{font:13px system-ui,sans-serif;color:#666}
+.sent{border-radius:2px;padding:1px 0}
+.sent.flagged{background:#fffbe6}
+mark{background:transparent;border-radius:2px;padding:0 1px;color:inherit}
+.scores{width:100%;border-collapse:collapse;font:13px system-ui,sans-serif;margin-top:16px}
+.scores th,.scores td{border-top:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
+.chip{display:inline-block;border-radius:9px;padding:0 7px;margin:1px 2px;color:#fff;font-size:12px}
+.num{color:#555;white-space:nowrap}
+"""
+
+
+def _highlight(text, spans, colors):
+    """Sentence text with each span wrapped in <mark>; overlapping spans share segments."""
+    cuts = {0, len(text)}
+    for s in spans:
+        cuts.update((s["start"], s["end"]))
+    points = sorted(c for c in cuts if 0 <= c <= len(text))
+    out = []
+    for a, b in zip(points, points[1:]):
+        piece = html.escape(text[a:b])
+        covering = [s for s in spans if s["start"] <= a and b <= s["end"]]
+        if not covering:
+            out.append(piece)
+            continue
+        labels = list(dict.fromkeys(s["label"] for s in covering))
+        first = colors.get(labels[0], "#999999")
+        style = f"background:{first}40;border-bottom:3px solid {colors.get(labels[-1], first)}"
+        tip = "; ".join(f"{s['label']}" + (f" ({s['cue']})" if s.get("cue") else "") for s in covering)
+        out.append(
+            f'<mark class="hl" data-labels="{html.escape(" ".join(labels))}" style="{html.escape(style)}" '
+            f'title="{html.escape(tip)}">{piece}</mark>'
+        )
+    return "".join(out)
+
+
+def _chips(labels, colors, names):
+    return "".join(
+        f'<span class="chip" style="background:{html.escape(colors.get(lab, "#999999"))}" title="{html.escape(lab)}">'
+        f"{html.escape(names.get(lab, lab))}</span>"
+        for lab in labels
+    )
+
+
+def render_document_html(doc, pairs, taxonomy):
+    """One <article> with the highlighted text and a per-sentence score table."""
+    colors = _colors(taxonomy)
+    names = {c.id: c.name for c in taxonomy.categories}
+    parts = [f'<article class="doc" data-doc-id="{html.escape(str(doc.id))}">']
+    if doc.source:
+        parts.append(f'<p class="source">{html.escape(str(doc.source))}</p>')
+    paragraph, body = None, []
+
+    def close():
+        if body:
+            parts.append("<p>" + " ".join(body) + "</p>")
+            body.clear()
+
+    for s, p in pairs:
+        flagged = " flagged" if p.labels else ""
+        scores = ", ".join(f"{k} {v:.2f}" for k, v in sorted(p.scores.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+        inner = (f'<span class="sent{flagged}" id="s-{html.escape(str(doc.id))}-{s.index}" data-index="{s.index}" '
+                 f'data-labels="{html.escape(" ".join(p.labels))}" title="{html.escape(scores or "no category")}">'
+                 f"{_highlight(s.text, p.spans, colors)}</span>")
+        if s.kind == "title":
+            close()
+            parts.append(f"<h2>{inner}</h2>")
+            continue
+        if s.kind == "byline":
+            close()
+            parts.append(f'<p class="byline">{inner}</p>')
+            continue
+        if paragraph is not None and s.paragraph != paragraph:
+            close()
+        paragraph = s.paragraph
+        body.append(inner)
+    close()
+    parts.append('<table class="scores"><thead><tr><th>#</th><th>Sentence</th><th>Labels</th><th>Scores</th></tr></thead><tbody>')
+    for s, p in pairs:
+        top = sorted(p.scores.items(), key=lambda kv: -kv[1])[:3]
+        nums = "<br>".join(f"{html.escape(names.get(k, k))} {v:.2f}" for k, v in top)
+        short = s.text if len(s.text) <= 140 else s.text[:137] + "…"
+        parts.append(
+            f'<tr data-index="{s.index}"><td class="num">{s.index}</td><td>{html.escape(short)}</td>'
+            f"<td>{_chips(p.labels, colors, names)}</td><td class=\"num\">{nums}</td></tr>"
+        )
+    parts.append("</tbody></table></article>")
+    return "\n".join(parts)
+
+
+def _html_head(model, taxonomy, title):
+    colors = _colors(taxonomy)
+    legend = "".join(
+        f'<li data-label="{html.escape(c.id)}"><span class="swatch" style="background:{html.escape(colors[c.id])}"></span>'
+        f'<span title="{html.escape(c.description)}">{html.escape(c.name)}</span></li>'
+        for c in taxonomy.categories
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>\n<header><h1>{html.escape(title)}</h1>"
+        f"<p class=\"meta\">model {html.escape(model.model_version)} · taxonomy {html.escape(taxonomy.id)} "
+        f"{html.escape(taxonomy.version)} · hover a sentence for its scores</p>"
+        f"<ul class=\"legend\">{legend}</ul></header>\n<main>\n"
+    )
+
+
+def render_html_page(results, model, *, title="slant analysis"):
+    """A standalone HTML page (inline CSS, no external assets) for ``[(doc, pairs)]``."""
+    buf = io.StringIO()
+    _write_html(results, model, buf, title=title)
+    return buf.getvalue()
+
+
+def _write_html(results, model, fh, *, title="slant analysis"):
+    fh.write(_html_head(model, model.taxonomy, title))
+    counts = _Counter()
+    for doc, pairs in results:
+        counts.add(pairs)
+        fh.write(render_document_html(doc, pairs, model.taxonomy) + "\n")
+    fh.write("</main></body></html>\n")
+    return counts
+
+
+# --- table and JSONL ---------------------------------------------------------------------
+
+class _Counter(dict):
+    def __init__(self):
+        super().__init__(documents=0, sentences=0, labelled=0)
+
+    def add(self, pairs):
+        self["documents"] += 1
+        self["sentences"] += len(pairs)
+        self["labelled"] += sum(1 for _, p in pairs if p.labels)
+
+
+def _jsonl_chunks(results, version):
+    """``(documents, sentences, labelled, bytes)`` per document, JSON lines encoded.
+
+    orjson is ~5x faster than json here (json was a fifth of `analyze`'s time).
+    """
+    nl = orjson.OPT_APPEND_NEWLINE
+    dumps = orjson.dumps
+    for doc, pairs in results:
+        data = b"".join([dumps(prediction_record(doc, s, p, version), option=nl) for s, p in pairs])
+        yield 1, len(pairs), sum(1 for _, p in pairs if p.labels), data
+
+
+def _write_jsonl(chunks, fh):
+    counts = _Counter()
+    for docs, sentences, labelled, data in chunks:
+        counts["documents"] += docs
+        counts["sentences"] += sentences
+        counts["labelled"] += labelled
+        fh.write(data)
+    return counts
+
+
+# --- parallel JSONL ---------------------------------------------------------------------
+
+_WORKER = {}
+
+
+def _init_worker(model, batch_size):
+    # (The one-BLAS-thread limit set in `analyze` is inherited through fork.)
+    _WORKER["model"], _WORKER["batch_size"] = model, batch_size
+
+
+def _work(items):
+    """Split, predict, explain and encode a chunk of `RawDocument` items in a worker."""
+    model = _WORKER["model"]
+    docs = (item.document() for item in items)
+    out = [0, 0, 0, []]
+    for d, n, lab, data in _jsonl_chunks(iter_predictions(docs, model, batch_size=_WORKER["batch_size"]), model.model_version):
+        out[0] += d
+        out[1] += n
+        out[2] += lab
+        out[3].append(data)
+    return out[0], out[1], out[2], b"".join(out[3])
+
+
+def _parallel_chunks(items, model, *, batch_size, jobs):
+    """`_jsonl_chunks` computed by `jobs` worker processes, in input order.
+
+    The main process only reads files and writes; workers (forked, so they share the
+    loaded model) split, predict, explain and encode chunks of about `batch_size`
+    sentences, sent as raw JSONL lines or texts (cheap to pass). At most two chunks
+    per worker wait at any time, so memory stays flat.
+    """
+    import multiprocessing as mp  # noqa: PLC0415
+    from collections import deque  # noqa: PLC0415
+
+    items = iter(items)
+    first, size = [], 0
+    for item in items:
+        first.append(item)
+        size += item.size()
+        if size >= batch_size:
+            break
+    else:  # one batch in all: starting workers would cost more than it saves
+        if first:
+            docs = (item.document() for item in first)
+            yield from _jsonl_chunks(iter_predictions(docs, model, batch_size=batch_size), model.model_version)
+        return
+    load_splitter()  # once here rather than in every forked worker
+    ctx = mp.get_context("fork")
+    pending = deque()
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(model, batch_size)) as pool:
+        pending.append(pool.apply_async(_work, (first,)))
+        chunk, size = [], 0
+        for item in items:
+            chunk.append(item)
+            size += item.size()
+            if size >= batch_size:
+                pending.append(pool.apply_async(_work, (chunk,)))
+                chunk, size = [], 0
+                while len(pending) >= 2 * jobs:
+                    yield pending.popleft().get()
+        if chunk:
+            pending.append(pool.apply_async(_work, (chunk,)))
+        while pending:
+            yield pending.popleft().get()
+
+
+def default_jobs():
+    """Worker processes `analyze` uses when not told: the CPUs this process may use, at most 4."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, min(n, 4))
+
+
+def _write_table(results, model, fh, *, color):
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    console = Console(file=fh, force_terminal=color, no_color=not color, width=140 if not color else None)
+    colors = _colors(model.taxonomy)
+    counts = _Counter()
+    for doc, pairs in results:
+        counts.add(pairs)
+        table = Table(title=f"{doc.title or doc.id} ({doc.source})", show_lines=False, expand=False)
+        table.add_column("#", justify="right", style="dim")
+        table.add_column("sentence", ratio=4)
+        table.add_column("labels", ratio=1)
+        table.add_column("scores", ratio=1, style="dim")
+        for s, p in pairs:
+            text = Text(s.text)
+            for span in p.spans:
+                text.stylize(f"bold underline {colors.get(span['label'], 'yellow')}", span["start"], span["end"])
+            labels = Text(", ".join(p.labels) or "-")
+            top = sorted(p.scores.items(), key=lambda kv: -kv[1])[:2]
+            table.add_row(str(s.index), text, labels, "\n".join(f"{k} {v:.2f}" for k, v in top))
+        console.print(table)
+    return counts
+
+
+def analyze(paths, *, model, fmt="table", out=None, batch_size=2000, title=None, jobs=1):
+    """Analyze documents and write predictions as a table, JSONL or one HTML page.
+
+    `out` None or "-" writes to stdout. `jobs` > 1 predicts JSONL in that many worker
+    processes (Linux/macOS fork) once the input holds more than one batch; None picks
+    `default_jobs()`. Returns ``{"documents", "sentences", "labelled"}``.
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
+    if jobs is None:
+        jobs = default_jobs() if hasattr(os, "fork") else 1
+    if not isinstance(jobs, int) or jobs < 1:
+        raise InputError(f"jobs={jobs!r}: use 1 or more worker processes")
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if not paths:
+        raise InputError("no input files; pass one or more .txt, .md, .html or .jsonl files")
+    if getattr(model.estimator, "encoder_", None) is not None:
+        jobs = 1  # torch runs its own threads; forked copies of it would only compete for the cores
+    if fmt == "jsonl" and jobs > 1:
+        results = _parallel_chunks(read_raw(paths), model, batch_size=batch_size, jobs=jobs)
+    elif fmt == "jsonl":
+        results = _jsonl_chunks(iter_predictions(read_documents(paths), model, batch_size=batch_size), model.model_version)
+    else:
+        results = iter_predictions(read_documents(paths), model, batch_size=batch_size)
+    to_stdout = out in (None, "-")
+    # The model and its vocabularies live as long as the run: keep the garbage
+    # collector from walking them again and again (~10% of the time). No collection
+    # first: a full one walks the same 300,000 objects (0.3 s) and finds nothing.
+    gc.freeze()
+    # The matrices of a batch are small: a second BLAS thread only spins, taking the
+    # core a worker process or the reader needs.
+    limits = threadpool_limits(1)
+    try:
+        if to_stdout:
+            if fmt == "jsonl":
+                sys.stdout.flush()
+                counts = _write(fmt, results, model, sys.stdout.buffer, paths, title, color=False)
+                sys.stdout.buffer.flush()
+                return counts
+            return _write(fmt, results, model, sys.stdout, paths, title, color=sys.stdout.isatty())
+        # Write beside the target and rename at the end: a failed run leaves no half file.
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = out.with_name(out.name + ".part")
+        try:
+            with open(part, "wb") if fmt == "jsonl" else open(part, "w", encoding="utf-8", newline="\n") as fh:
+                counts = _write(fmt, results, model, fh, paths, title, color=False)
+            part.replace(out)
+        finally:
+            part.unlink(missing_ok=True)
+        return counts
+    finally:
+        limits.restore_original_limits()
+        gc.unfreeze()
+
+
+def _write(fmt, results, model, fh, paths, title, *, color):
+    if fmt == "jsonl":
+        return dict(_write_jsonl(results, fh))
+    if fmt == "html":
+        name = title or ("slant analysis: " + ", ".join(Path(p).name for p in paths[:3]) + (" …" if len(paths) > 3 else ""))
+        return dict(_write_html(results, model, fh, title=name))
+    return dict(_write_table(results, model, fh, color=color))

@@ -1,0 +1,442 @@
+"""Pull reviewed labels out of Label Studio: export snapshot -> adjudicated records.
+
+A Label Studio full JSON export is one top-level array of tasks, each with its
+``annotations`` (``completed_by`` an object ``{id, email}`` or a bare user id,
+``was_cancelled``, ``ground_truth``, ``result``) and ``predictions``. `iter_export`
+streams it task by task (``json.JSONDecoder.raw_decode`` over a buffered read: memory
+follows the largest task, not the file, and no extra dependency is needed);
+`reviewed_records` turns tasks into reviewed-label records (schemas/reviewed.schema.json).
+
+Adjudication policies (the record's ``policy`` names the one that produced its labels):
+
+- ``majority``: a label wins when more than half of the task's non-cancelled annotations
+  carry it; a tie (exactly half) does not include it.
+- ``unanimous``: a label wins when every annotation carries it; when the annotators'
+  label sets differ the record is flagged ``adjudicated: false`` (no unanimous decision)
+  and does not train.
+- ``ground-truth``: the newest annotation flagged ground truth wins; a task with none
+  falls back to ``majority`` (and its record says ``majority``).
+- ``any``: the union of all annotations.
+
+Spans are adjudicated the same way, a span being its ``(start, end, label)``. Cancelled
+(skipped) annotations are counted in ``cancelled`` and never used as labels. Choices the
+taxonomy does not know (taxonomy drift) are kept by name in ``unknown_labels`` and
+counted in the summary, never dropped silently. Tasks with fewer than `min_annotators`
+non-cancelled annotations are skipped and counted; the default 0 writes every task, so
+tasks nobody annotated appear with ``annotations: []`` and ``adjudicated: false``
+(`slant train` leaves them out and says so).
+
+>>> summary = pull(studio, project="Harbor review", out="reviewed.jsonl", taxonomy=tax)  # doctest: +SKIP
+>>> print(summary.format())                                                            # doctest: +SKIP
+"""
+
+import difflib
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slant.errors import DataError, InputError, StudioError
+
+__all__ = ["POLICIES", "PullSummary", "adjudicate", "agreement_from_project", "iter_export", "pull", "pull_export",
+           "pull_records", "reviewed_records"]
+
+POLICIES = ("majority", "unanimous", "ground-truth", "any")
+_CHUNK = 1 << 20
+_TASK_FIELDS = ("doc_id", "sentence_index", "start", "end")
+
+
+# --- streaming the export --------------------------------------------------------------
+
+def iter_export(path, *, chunk=_CHUNK):
+    """Yield the tasks of a Label Studio JSON export file one at a time.
+
+    The top-level array is parsed incrementally; a malformed file raises `DataError`
+    naming the byte offset.
+    """
+    path = Path(path)
+    decoder = json.JSONDecoder()
+    try:
+        fh = path.open("r", encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path of the Label Studio JSON export") from None
+    with fh:
+        buf, pos, offset, eof = "", 0, 0, False
+
+        def fill():
+            nonlocal buf, pos, offset, eof
+            more = fh.read(chunk)
+            eof = not more
+            offset += pos
+            buf, pos = buf[pos:] + more, 0
+
+        def skip_ws():
+            nonlocal pos
+            while True:
+                while pos < len(buf) and buf[pos] in " \t\r\n":
+                    pos += 1
+                if pos < len(buf) or eof:
+                    return
+                fill()
+
+        def bad(what):
+            return DataError(f"{path}: not a Label Studio JSON export ({what} at character {offset + pos}); "
+                             "export the project again as JSON, or pull straight from Label Studio with --project")
+
+        try:
+            fill()
+            skip_ws()
+            if pos >= len(buf) or buf[pos] != "[":
+                raise bad("expected a JSON array of tasks")
+            pos += 1
+            first = True
+            while True:
+                skip_ws()
+                if pos >= len(buf):
+                    raise bad("the array is not closed: the file is truncated")
+                if buf[pos] == "]":
+                    return
+                if not first:
+                    if buf[pos] != ",":
+                        raise bad(f"expected ',' or ']', found {buf[pos]!r}")
+                    pos += 1
+                    skip_ws()
+                    if pos >= len(buf):
+                        raise bad("the array is not closed: the file is truncated")
+                first = False
+                while True:
+                    try:
+                        task, end = decoder.raw_decode(buf, pos)
+                        # a number could continue in the next chunk; objects end at '}'
+                        if end == len(buf) and not eof and not isinstance(task, (dict, list)):
+                            raise json.JSONDecodeError("incomplete", buf, end)
+                        break
+                    except json.JSONDecodeError as exc:
+                        if eof:
+                            raise bad(f"{exc.msg}; is the file truncated?") from None
+                        fill()  # the task continues in the next chunk
+                if not isinstance(task, dict):
+                    raise bad(f"expected a task object, found {type(task).__name__}")
+                pos = end
+                yield task
+        except UnicodeDecodeError:
+            raise DataError(f"{path}: not UTF-8 text; is this a Label Studio JSON export?") from None
+
+
+# --- one task -> one record -------------------------------------------------------------
+
+def _annotator(a, emails):
+    """``(annotator, user id)``: the email when known (export object or `emails`), else the id."""
+    who = a.get("completed_by")
+    if isinstance(who, dict):
+        uid = who.get("id")
+        return (who.get("email") or emails.get(uid) or (uid if uid is not None else "unknown")), uid
+    return (emails.get(who) or (who if who is not None else "unknown")), who
+
+
+def _lookup(taxonomy):
+    """Display name or id -> category id (`Taxonomy.id_for_name` as one dict lookup)."""
+    return {**{c.name: c.id for c in taxonomy.categories}, **{c.id: c.id for c in taxonomy.categories}}
+
+
+def _read_result(result, lookup, unknown):
+    """(label ids, spans, note, unknown names, scores) of one annotation or prediction result."""
+    labels, spans, notes, missing, scores = [], [], [], [], {}
+    for r in result or ():
+        if not isinstance(r, dict):
+            continue
+        kind, value = r.get("type"), r.get("value") or {}
+        if kind == "choices":
+            for name in value.get("choices") or ():
+                cid = lookup.get(name)
+                (labels if cid else missing).append(cid or name)
+                if cid and r.get("score") is not None:
+                    scores[cid] = float(r["score"])
+        elif kind == "labels":
+            for name in value.get("labels") or ():
+                cid = lookup.get(name)
+                if not cid:
+                    missing.append(name)
+                elif r.get("score") is not None:
+                    scores[cid] = max(scores.get(cid, 0.0), float(r["score"]))
+                if isinstance(value.get("start"), int) and isinstance(value.get("end"), int):
+                    span = {"start": value["start"], "end": value["end"], "label": cid or name}
+                    if isinstance(value.get("text"), str):
+                        span["text"] = value["text"]
+                    spans.append(span)
+        elif kind == "textarea":
+            notes.extend(str(t) for t in value.get("text") or ())
+    unknown.update(missing)
+    return sorted(set(labels)), spans, ("\n".join(notes) if notes else None), sorted(set(missing)), scores
+
+
+def adjudicate(label_sets, policy, ground_truth=None):
+    """``(labels, policy used, decided)`` for one task's annotations.
+
+    `label_sets` are the annotations' sets of hashable labels; `ground_truth` the index
+    of the annotation flagged ground truth (or None). See the module docstring.
+    """
+    n = len(label_sets)
+    if n == 0:
+        return [], policy, False
+    counts = Counter(x for s in label_sets for x in set(s))
+    if policy == "ground-truth":
+        if ground_truth is not None:
+            return sorted(label_sets[ground_truth]), "ground-truth", True
+        policy = "majority"
+    if policy == "majority":
+        return sorted(x for x, c in counts.items() if 2 * c > n), "majority", True
+    if policy == "unanimous":
+        return sorted(x for x, c in counts.items() if c == n), "unanimous", all(c == n for c in counts.values())
+    if policy == "any":
+        return sorted(counts), "any", True
+    raise InputError(f"policy {policy!r}: choose one of {', '.join(POLICIES)}")
+
+
+def _prediction(task, lookup, model_version):
+    preds = [p for p in task.get("predictions") or () if isinstance(p, dict)]
+    if not preds:
+        return None
+    chosen = [p for p in preds if model_version and p.get("model_version") == model_version]
+    p = chosen[-1] if chosen else max(preds, key=lambda p: (str(p.get("created_at") or ""), p.get("id") or 0))
+    labels, _, _, _, scores = _read_result(p.get("result"), lookup, Counter())
+    return {"labels": labels, "scores": scores, "model_version": p.get("model_version")}
+
+
+@dataclass
+class PullSummary:
+    """What a pull found: counts by outcome, policy and label, and unknown label names."""
+
+    policy: str = "majority"
+    min_annotators: int = 0
+    tasks: int = 0
+    written: int = 0
+    skipped: int = 0           # fewer than min_annotators non-cancelled annotations
+    cancelled: int = 0
+    annotations: int = 0
+    annotated_tasks: int = 0
+    undecided: int = 0         # adjudicated: false (no annotation, or no unanimous decision)
+    annotators: set = field(default_factory=set)
+    policies: Counter = field(default_factory=Counter)
+    labels: Counter = field(default_factory=Counter)
+    unknown: Counter = field(default_factory=Counter)
+    project: str = ""
+    out: str = ""
+
+    def to_dict(self):
+        return {"tasks": self.tasks, "written": self.written, "skipped": self.skipped, "cancelled": self.cancelled,
+                "annotations": self.annotations, "annotated_tasks": self.annotated_tasks, "undecided": self.undecided,
+                "annotators": len(self.annotators), "policies": dict(self.policies), "labels": dict(self.labels),
+                "unknown_labels": dict(self.unknown)}
+
+    def format(self):
+        where = f"project {self.project!r}" if self.project else "the export"
+        lines = [f"pulled {self.tasks} tasks from {where}: wrote {self.written} records"
+                 + (f" to {self.out}" if self.out else "")
+                 + f"; {self.annotated_tasks} annotated ({self.annotations} annotations by {len(self.annotators)} annotators), "
+                 f"{self.cancelled} cancelled annotations not used",
+                 f"  skipped {self.skipped} tasks with fewer than {self.min_annotators} annotations"
+                 if self.min_annotators else f"  {self.tasks - self.annotated_tasks} tasks without annotations written "
+                 "with adjudicated: false (use --min-annotators 1 to skip them)",
+                 "  policy (--policy " + self.policy + "): "
+                 + (", ".join(f"{k} {v}" for k, v in self.policies.most_common()) or "-")
+                 + (f"; {self.undecided} records without a decision" if self.undecided else ""),
+                 "  labels: " + (", ".join(f"{k} {v}" for k, v in self.labels.most_common()) or "none")]
+        if self.unknown:
+            names = ", ".join(f"{k!r} ({v})" for k, v in self.unknown.most_common())
+            lines.append(f"  labels unknown to the taxonomy (taxonomy drift): {names}; kept in each record's "
+                         "unknown_labels and not trained on: pass --taxonomy FILE with the project's taxonomy "
+                         "or add a migration")
+        return "\n".join(lines)
+
+
+def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, model_version=None, summary=None,
+                     emails=None):
+    """Reviewed-label records from Label Studio export tasks (a generator).
+
+    `summary` (a `PullSummary`) is updated as records are produced; `emails` maps user
+    ids to emails for exports that name annotators by id only (snapshots do).
+    """
+    emails = emails or {}
+    if policy not in POLICIES:
+        raise InputError(f"--policy {policy!r}: choose one of {', '.join(POLICIES)}")
+    if not isinstance(min_annotators, int) or min_annotators < 0:
+        raise InputError(f"--min-annotators {min_annotators!r}: must be 0 or more (0 writes every task)")
+    s = summary if summary is not None else PullSummary(policy=policy, min_annotators=min_annotators)
+    tax_meta = {"id": taxonomy.id, "version": taxonomy.version}
+    lookup = _lookup(taxonomy)
+    for task in tasks:
+        s.tasks += 1
+        data = task.get("data") if isinstance(task.get("data"), dict) else {}
+        text, task_id = data.get("text"), task.get("id")
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"task {task_id}: no text in its data; slant pulls projects made by `slant push` "
+                            "(task data with a 'text' field)")
+        anns, cancelled, gt, unknown = [], 0, None, Counter()
+        for a in task.get("annotations") or ():
+            if not isinstance(a, dict):
+                continue
+            if a.get("was_cancelled"):
+                cancelled += 1
+                continue
+            labels, spans, note, missing, _ = _read_result(a.get("result"), lookup, unknown)
+            name, uid = _annotator(a, emails)
+            ann = {"annotator": name, "annotator_id": uid, "labels": labels, "spans": spans,
+                   "ground_truth": bool(a.get("ground_truth")), "note": note,
+                   "created_at": a.get("created_at"), "lead_time": a.get("lead_time")}
+            if missing:
+                ann["unknown_labels"] = missing
+            if ann["ground_truth"]:  # the newest ground truth wins
+                at = str(a.get("updated_at") or a.get("created_at") or "")
+                if gt is None or at >= gt[0]:
+                    gt = (at, len(anns))
+            anns.append(ann)
+        s.cancelled += cancelled
+        if len(anns) < min_annotators:
+            s.skipped += 1
+            continue
+        gt = None if gt is None else gt[1]
+        labels, used, decided = adjudicate([set(a["labels"]) for a in anns], policy, gt)
+        keys = [{(x["start"], x["end"], x["label"]) for x in a["spans"] if x["label"] in lookup} for a in anns]
+        span_keys, _, _ = adjudicate(keys, policy, gt)
+        texts = {(x["start"], x["end"], x["label"]): x.get("text") for a in anns for x in a["spans"]}
+        slant_id = data.get("slant_id")
+        record = {
+            "id": str(slant_id) if slant_id else f"task-{task_id}",
+            "doc_id": data.get("doc_id") if data.get("doc_id") is not None else f"task-{task_id}",
+            "text": text, "labels": labels,
+            "spans": [dict({"start": a, "end": b, "label": c}, **({"text": texts[(a, b, c)]} if texts.get((a, b, c)) else {}))
+                      for a, b, c in span_keys],
+            "annotations": anns, "policy": used, "adjudicated": decided and bool(anns),
+            "source": "label-studio", "cancelled": cancelled,
+            "prediction": _prediction(task, lookup, model_version),
+            "task_id": task_id, "project_id": task.get("project"),
+            **{k: data.get(k) for k in _TASK_FIELDS[1:]},
+            "data": {k: v for k, v in data.items() if k != "text"},
+            "taxonomy": tax_meta,
+        }
+        record["model_version"] = (record["prediction"] or {}).get("model_version")
+        if unknown:
+            record["unknown_labels"] = sorted(unknown)
+            s.unknown.update(unknown)
+        s.written += 1
+        s.annotations += len(anns)
+        s.annotated_tasks += bool(anns)
+        s.undecided += not record["adjudicated"]
+        s.annotators.update(str(a["annotator"]) for a in anns)
+        if anns:
+            s.policies[used] += 1
+            s.labels.update(labels)
+        yield record
+
+
+# --- files and projects --------------------------------------------------------------------
+
+def _write_atomic(records, out):
+    """Write JSON lines into a temporary file beside `out`, renamed over it at the end."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for r in records:
+                fh.write(json.dumps(r, ensure_ascii=False))
+                fh.write("\n")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def pull_export(path, out, *, taxonomy, policy="majority", min_annotators=0, model_version=None, project="",
+                emails=None):
+    """A Label Studio JSON export file -> reviewed-label JSONL at `out`; returns a `PullSummary`."""
+    s = PullSummary(policy=policy, min_annotators=min_annotators, project=project, out=str(out))
+    _write_atomic(reviewed_records(iter_export(path), taxonomy=taxonomy, policy=policy, min_annotators=min_annotators,
+                                   model_version=model_version, summary=s, emails=emails), out)
+    _check_summary(s, project or str(path))
+    return s
+
+
+def _check_summary(s, where):
+    if s.tasks == 0:
+        raise DataError(f"{where}: no tasks; add sentences with `slant push FILE --project NAME` and annotate them")
+    if s.annotations == 0:
+        raise DataError(f"{where}: {s.tasks} tasks but no annotations"
+                        + (f" ({s.cancelled} cancelled)" if s.cancelled else "")
+                        + "; annotate tasks in Label Studio, then pull again")
+
+
+def _project(studio, name):
+    from slant.studio.core import project_titles, resolve_project
+
+    try:
+        return resolve_project(studio, name)
+    except StudioError:
+        if str(name).isdigit():
+            raise
+        titles = project_titles(studio)
+        close = difflib.get_close_matches(str(name), titles, n=5, cutoff=0.5) or [
+            t for t in titles if str(name).lower() in t.lower()][:5]
+        hint = f"similar names: {', '.join(repr(t) for t in close)}" if close else (
+            f"projects there: {', '.join(repr(t) for t in titles[:10])}" if titles else "the server has no projects")
+        raise StudioError(f"no project called {name!r} on {studio.url}; {hint}; pass --project with the exact title "
+                          "or the project id") from None
+
+
+def _snapshot(studio, project, workdir):
+    from slant.studio.core import export_snapshot, user_emails
+
+    proj = _project(studio, project)
+    if proj.task_count == 0:
+        raise DataError(f"project {proj.title!r} (id {proj.id}) has no tasks; add sentences with "
+                        f"`slant push FILE --project {proj.title!r}`, annotate them, then pull")
+    path = Path(workdir) / f"export-{proj.id}.json"
+    export_snapshot(studio, proj, path)
+    return proj, path, user_emails(studio)
+
+
+def pull(studio, *, project, out, taxonomy, policy="majority", min_annotators=0):
+    """Export `project` (title or id) from Label Studio and write reviewed records to `out`.
+
+    The snapshot goes to a temporary file and is read back streamed; returns a `PullSummary`.
+    """
+    with tempfile.TemporaryDirectory(prefix="slant-pull-") as tmp:
+        proj, path, emails = _snapshot(studio, project, tmp)
+        return pull_export(path, out, taxonomy=taxonomy, policy=policy, min_annotators=min_annotators,
+                           model_version=proj.model_version or None, project=proj.title, emails=emails)
+
+
+def pull_records(studio, *, project, taxonomy, policy="majority", min_annotators=0):
+    """``(records, summary)``: `pull` into memory (for `slant agreement --project`)."""
+    with tempfile.TemporaryDirectory(prefix="slant-pull-") as tmp:
+        proj, path, emails = _snapshot(studio, project, tmp)
+        s = PullSummary(policy=policy, min_annotators=min_annotators, project=proj.title)
+        records = list(reviewed_records(iter_export(path), taxonomy=taxonomy, policy=policy,
+                                        min_annotators=min_annotators, model_version=proj.model_version or None,
+                                        summary=s, emails=emails))
+    _check_summary(s, f"project {proj.title!r}")
+    return records, s
+
+
+def agreement_from_project(studio, *, project, taxonomy, policy="majority", by=None, bootstrap=1000, seed=0,
+                           confidence=0.95):
+    """`agreement.compute_agreement` over a project pulled into memory; ``(report, summary)``.
+
+    Choices the taxonomy does not know stop it with a clear message: agreement over a
+    subset of what annotators chose would be wrong without saying so.
+    """
+    from slant.agreement.core import compute_agreement
+
+    records, s = pull_records(studio, project=project, taxonomy=taxonomy, policy=policy)
+    if s.unknown:
+        names = ", ".join(f"{k!r} ({v})" for k, v in s.unknown.most_common(10))
+        raise DataError(f"project {s.project!r}: labels unknown to taxonomy {taxonomy.id} {taxonomy.version}: {names}; "
+                        "the project was labelled with another taxonomy (or a renamed category): pass --taxonomy FILE "
+                        "with the taxonomy the project used")
+    report = compute_agreement(records, taxonomy, by=by, bootstrap=bootstrap, seed=seed, confidence=confidence,
+                               source=f"project {s.project!r}",
+                               where=lambda i: f"project {s.project!r}: task {records[i].get('task_id')}")
+    return report, s

@@ -1,0 +1,1 @@
+"""The model: cues, features, the estimator, explanations, model card, skops persistence, training."""

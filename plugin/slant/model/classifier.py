@@ -1,0 +1,713 @@
+"""The sentence classifier: word and character n-grams plus cue features, one linear model
+per category, calibrated probabilities, per-category thresholds and explanation spans.
+
+>>> clf = SlantClassifier(cv=2).fit(texts, [["loaded_language"], [], ...], groups=doc_ids)
+>>> clf.predict_proba(["The council rammed the budget through."])   # one column per class
+>>> clf.explain(["The council rammed the budget through."])          # spans per sentence
+
+Saving, loading, model cards and the default model are in `slant.model.core`.
+"""
+
+import multiprocessing as mp
+import os
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit, KFold, ShuffleSplit
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from slant.model.cues import CueFeatures
+from slant.model.cues import _as_texts as _texts  # one input check for every text transformer
+from slant.model.explain import explain_rows
+from slant.model.features import NgramFeatures, Scorer
+from slant.errors import DataError, InputError, ModelError
+
+__all__ = ["NBLogisticRegression", "SlantClassifier", "binarize_labels", "valid_span"]
+
+# liblinear's own default tolerance for the dual problem, for the CV fold models and the
+# final model alike: the same cross-validated F1 on PTC as 1e-2 and 1e-4, in a fraction
+# of the time (docs/performance.md, Retraining); see SlantClassifier._make_linear.
+_DUAL_TOL = 0.1
+# Forking fit workers costs ~0.1 s and a share of memory: below this many non-zeros in the
+# feature matrix (~3,000 sentences) the fits run in the calling process.
+_PARALLEL_MIN_NNZ = 1_000_000
+# A contrast row (`_Contrast`) is made only when the marked spans cover at most this share
+# of the sentence: a category marked on (nearly) the whole sentence, as PTC's doubt
+# (median 99%), says nothing about which words carry it, and what is left is a fragment.
+_MAX_COVER = 0.5
+# ... and a category gets contrast rows only when at least this share of its marked
+# sentences yields one: on PTC, doubt, appeal to fear and appeal to authority (spans of
+# most of the sentence) lost 0.02-0.03 F1 with them, the local techniques gained.
+_MIN_LOCAL = 0.5
+
+
+def binarize_labels(y, classes=None):
+    """``(Y, classes)``: a 0/1 matrix from label lists (or an indicator matrix).
+
+    `classes` fixes the column order (taxonomy order); unknown labels raise `DataError`.
+    """
+    if sp.issparse(y) or (isinstance(y, np.ndarray) and y.ndim == 2):
+        Y = np.asarray(y.toarray() if sp.issparse(y) else y)
+        if classes is None:
+            classes = [str(i) for i in range(Y.shape[1])]
+        if Y.shape[1] != len(classes):
+            raise DataError(f"label matrix has {Y.shape[1]} columns but there are {len(classes)} classes; pass one column per class")
+        if not np.isin(Y, (0, 1)).all():
+            raise DataError("label matrix must hold only 0 and 1; pass label lists or an indicator matrix")
+        return Y.astype(np.int8), list(classes)
+    y = list(y)
+    for i, labels in enumerate(y):
+        if isinstance(labels, str) or not hasattr(labels, "__iter__"):
+            raise DataError(f"labels of sentence {i} must be a list of category ids, got {labels!r}; use [] for none")
+    if classes is None:
+        classes = sorted({lab for labels in y for lab in labels})
+    index = {c: j for j, c in enumerate(classes)}
+    Y = np.zeros((len(y), len(classes)), dtype=np.int8)
+    for i, labels in enumerate(y):
+        for lab in labels:
+            j = index.get(lab)
+            if j is None:
+                raise DataError(f"sentence {i} has label {lab!r}, which is not a class; known: {', '.join(classes)}")
+            Y[i, j] = 1
+    return Y, list(classes)
+
+
+
+
+def _best_threshold(p, y):
+    """The probability cut that maximises F1 on out-of-fold predictions (ties: higher cut)."""
+    if y.sum() == 0:
+        return 0.5, 0.0
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    tp = np.cumsum(ys)
+    k = np.arange(1, len(ys) + 1)
+    f1 = 2 * tp / (k + ys.sum())
+    # Only cut between distinct probabilities.
+    last = np.r_[ps[1:] != ps[:-1], True]
+    f1 = np.where(last, f1, -1)
+    best = int(np.argmax(f1))
+    nxt = ps[best + 1] if best + 1 < len(ps) else 0.0
+    t = float((ps[best] + nxt) / 2)
+    return float(np.clip(t, 0.05, 0.95)), float(f1[best])
+
+
+def _prf(pred, y):
+    tp = int((pred & y).sum())
+    fp = int((pred & ~y).sum())
+    fn = int((~pred & y).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": p, "recall": r, "f1": f, "support": int(y.sum()), "tp": tp, "fp": fp, "fn": fn}
+
+
+_FIT_STATE = None  # set in each forked fit worker by `_init_fit_worker`
+
+
+def _init_fit_worker(state):
+    global _FIT_STATE  # one worker process, one fit
+    _FIT_STATE = state
+
+
+def _fit_worker(part):
+    return _fit_part(_FIT_STATE, part)
+
+
+def _cue_worker():
+    cues, texts = _FIT_STATE
+    return cues.transform(texts)
+
+
+def _fit_part(state, part):
+    """One independent piece of `SlantClassifier.fit`.
+
+    ``part == -1``: the final fit on all rows, returned as ``(coef, intercept)`` for the
+    `active` classes. ``part == i``: fold `i`'s fit, returned as ``(test rows, class
+    columns, out-of-fold decision scores)``; a class without both outcomes in the fold's
+    training rows scores +-5 (always / never). A class with contrast rows (`_Contrast`)
+    is fitted on its own with those whose source sentence is among the training rows.
+    """
+    est, X, Y, w, active, folds, contrast = state
+    train, test = (np.arange(X.shape[0]), None) if part < 0 else folds[part]
+    Ytr = Y[train][:, active]
+    ok = (Ytr.sum(axis=0) > 0) & (Ytr.sum(axis=0) < len(train))
+    own = np.isin(active, contrast.classes) if contrast is not None else np.zeros(len(active), dtype=bool)
+    Xtr = X if part < 0 else X[train]
+    wtr = None if w is None else w[train]
+    coef = np.zeros((len(active), X.shape[1]))
+    intercept = np.zeros(len(active))
+    shared = np.flatnonzero(ok & ~own)
+    if len(shared):
+        ovr = est._fit_linear(Xtr, Ytr[:, shared], wtr)
+        coef[shared] = np.vstack([e.coef_.ravel() for e in ovr.estimators_])
+        intercept[shared] = [e.intercept_[0] for e in ovr.estimators_]
+    for a in np.flatnonzero(ok & own):
+        m = contrast.fit(est, Xtr, Ytr[:, a], wtr, train, active[a], w)
+        coef[a], intercept[a] = m.coef_.ravel(), m.intercept_[0]
+    if part < 0:
+        return coef, intercept
+    scores = np.where(Ytr.all(axis=0), 5.0, -5.0) * np.ones((len(test), 1))
+    scores[:, ok] = (X[test] @ coef[ok].T) + intercept[ok]
+    return test, active, np.asarray(scores)
+
+
+class _Contrast:
+    """Contrast rows: a sentence with one category's marked spans cut out, as a negative
+    for that category ("the label was in these words").
+
+    Reviewers and corpora mark where a category sits (PTC technique spans, PolNeAR cue
+    and source, Label Studio highlights). The sentence without those words no longer
+    shows the category; training on both tells the linear model which words carry it,
+    rather than everything else in a labelled sentence. Nested 5-fold CV grouped by
+    article (`slant evaluate --cv 5`): PTC loaded language 0.445 -> 0.465, name calling
+    0.358 -> 0.381, PolNeAR attribution (either) 0.833 -> 0.836 (docs/performance.md,
+    Pre-labeling quality). Rows only where the spans cover at most `_MAX_COVER` of the
+    sentence, for categories where at least `_MIN_LOCAL` of the marked sentences qualify.
+    """
+
+    def __init__(self, texts, Y, classes, spans):
+        index = {c: j for j, c in enumerate(classes)}
+        src, cls, cut = [], [], []
+        marked = np.zeros(len(classes), dtype=np.int64)  # labelled sentences with spans, per class
+        for i, sent_spans in enumerate(spans):
+            if not sent_spans:
+                continue
+            by_class = {}
+            for sp_ in sent_spans:
+                j = index.get(sp_["label"])
+                if j is not None and Y[i, j]:
+                    by_class.setdefault(j, []).append((sp_["start"], sp_["end"]))
+            for j, parts in by_class.items():
+                marked[j] += 1
+                rest = _cut(texts[i], parts)
+                if rest and _covered(parts) <= _MAX_COVER * len(texts[i]):
+                    src.append(i)
+                    cls.append(j)
+                    cut.append(rest)
+        # A category whose spans are mostly whole sentences keeps the plain fit (`_MIN_LOCAL`).
+        cls = np.array(cls, dtype=np.int64)
+        keep = (np.bincount(cls, minlength=len(classes)) >= _MIN_LOCAL * np.maximum(marked, 1))[cls]
+        self.src = np.array(src, dtype=np.int64)[keep]
+        self.cls = cls[keep]
+        self.texts = [t for t, k in zip(cut, keep) if k]
+        self.classes = np.unique(self.cls)
+        self.X = None
+
+    def __len__(self):
+        return len(self.texts)
+
+    def fit(self, est, Xtr, ytr, wtr, train, j, w):
+        """Class `j`'s binary model on the training rows plus its contrast rows from them."""
+        mine = np.flatnonzero((self.cls == j) & np.isin(self.src, train))
+        Xj = sp.vstack([Xtr, self.X[mine]], format="csr")
+        yj = np.r_[ytr, np.zeros(len(mine), dtype=ytr.dtype)]
+        base_w = np.ones(len(ytr)) if wtr is None else wtr
+        src_w = np.ones(len(mine)) if w is None else w[self.src[mine]]
+        wj = np.r_[base_w, est.span_contrast * src_w]
+        model = clone(est._make_linear().estimator).set_params(C=est.span_C)
+        return model.fit(Xj, yj, sample_weight=wj)
+
+
+def valid_span(span, length):
+    """True for a marked span ``{"label": str, "start": int, "end": int}`` with
+    ``0 <= start < end <= length`` (offsets into a sentence of `length` characters)."""
+    if not isinstance(span, dict) or not isinstance(span.get("label"), str):
+        return False
+    start, end = span.get("start"), span.get("end")
+    return isinstance(start, Integral) and isinstance(end, Integral) and 0 <= start < end <= length
+
+
+def _merged(parts):
+    """The character ranges `parts` sorted, overlapping ones merged."""
+    out = []
+    for start, end in sorted(parts):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return out
+
+
+def _covered(parts):
+    """Characters inside the union of the ranges `parts`."""
+    return sum(end - start for start, end in _merged(parts))
+
+
+def _cut(text, parts):
+    """`text` without the character ranges `parts`, the pieces joined by one space ('' if no word is left)."""
+    pieces, k = [], 0
+    for start, end in _merged(parts):
+        pieces.append(text[k:start].strip())
+        k = end
+    pieces.append(text[k:].strip())
+    rest = " ".join(p for p in pieces if p)
+    return rest if any(ch.isalnum() for ch in rest) else ""
+
+
+class NBLogisticRegression(ClassifierMixin, BaseEstimator):
+    """Binary logistic regression on features scaled by naive-Bayes log-count ratios.
+
+    The NBSVM idea (Wang & Manning, 2012): a feature that is much more frequent in
+    positive sentences gets a larger scale, so the L2 penalty lets rare but telling
+    words ("thugs", "sham") carry more weight. The scaling folds into `coef_`, so the
+    fitted model is an ordinary linear model.
+    """
+
+    def __init__(self, *, alpha=1.0, C=1.0, class_weight="balanced", tol=_DUAL_TOL, random_state=0):
+        self.alpha = alpha
+        self.C = C
+        self.class_weight = class_weight
+        self.tol = tol
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        X = sp.csr_matrix(X)
+        y = np.asarray(y)
+        # Sentences containing each feature, per class: counts over X's own index arrays
+        # (row slicing and X @ diag(r) copied and re-sorted the whole matrix per class; a
+        # 0/1 copy of the matrix and two mat-vecs cost 8 bytes a non-zero and 2x the time).
+        nonzero = X.data != 0
+        row_y = np.repeat(y, np.diff(X.indptr))
+        p = self.alpha + np.bincount(X.indices[nonzero & (row_y == 1)], minlength=X.shape[1])
+        q = self.alpha + np.bincount(X.indices[nonzero & (row_y == 0)], minlength=X.shape[1])
+        del nonzero, row_y
+        self.ratios_ = np.log(p / p.sum()) - np.log(q / q.sum())
+        data = np.take(self.ratios_, X.indices)  # one new array, scaled in place
+        data *= X.data
+        scaled = sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
+        lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True,
+                                max_iter=2000, tol=self.tol, random_state=self.random_state)
+        lr.fit(scaled, y, sample_weight=sample_weight)
+        self.classes_ = lr.classes_
+        self.coef_ = lr.coef_ * self.ratios_
+        self.intercept_ = lr.intercept_
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self, "coef_")
+        return np.asarray(X @ self.coef_.ravel()).ravel() + self.intercept_[0]
+
+
+class SlantClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-label sentence classifier over taxonomy category ids.
+
+    Features (a `FeatureUnion`): word 1–2-gram and character 2–5-gram TF-IDF
+    (`NgramFeatures`) and cue-family counts plus sentence shape (`CueFeatures`, scaled
+    by `cue_weight`). One linear model per category (`OneVsRestClassifier`): by default
+    logistic regression on naive-Bayes-scaled features (`NBLogisticRegression`; +0.03 F1
+    on PTC loaded language under grouped cross-validation), or plain logistic
+    regression / linear SVM. Out-of-fold decision scores (grouped by document when
+    `groups` is given) fit a sigmoid calibration and the F1-maximising threshold per
+    category.
+
+    `n_jobs`: processes for the CV fold fits and the final fit (None: this process, -1:
+    one per core). Workers are forked, sharing the feature matrix copy-on-write, and
+    return only scores and coefficients: the fitted model is the same as with one process.
+    Without the fork start method (Windows), or on small data, the fits stay in process.
+
+    `span_contrast`, `span_C`: when `fit` gets the marked spans of the labels (`spans`),
+    each labelled sentence with its category's spans cut out is added as a negative for
+    that category with weight `span_contrast` (0: off), and those categories' models use
+    `span_C` (less regularisation: the contrast pairs say which words matter). See
+    `_Contrast`.
+
+    `encoder="minilm"` (optional extra ``slant[encoder]``) also fine-tunes a sentence
+    encoder (`slant.model.encoder.SentenceEncoder`, `encoder_epochs`) on the documents outside a
+    held-out share (`encoder_holdout`); on the held-out sentences, a logistic regression
+    per category stacks the encoder's score with the linear model's out-of-fold score, and
+    its probability and F1-best threshold replace the linear ones (`stack_`,
+    `encoder_classes_`; `cv_scores_` then holds the held-out figures). Explanation spans
+    still come from the linear model. Minutes per epoch on a CPU instead of seconds.
+
+    Parameters are keyword-only and stored as given (scikit-learn conventions).
+    """
+
+    def __init__(self, *, classes=None, word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2,
+                 max_char_features=300_000, cue_weight=1.0, lexicons=None, linear="nb-logistic", C=1.0,
+                 class_weight="balanced", cv=5, random_state=0, max_spans=3, n_jobs=None, span_contrast=2.0,
+                 span_C=4.0, encoder=None, encoder_epochs=1.0, encoder_holdout=0.1):
+        self.classes = classes
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.min_df = min_df
+        self.max_char_features = max_char_features
+        self.cue_weight = cue_weight
+        self.lexicons = lexicons
+        self.linear = linear
+        self.C = C
+        self.class_weight = class_weight
+        self.cv = cv
+        self.random_state = random_state
+        self.max_spans = max_spans
+        self.n_jobs = n_jobs
+        self.span_contrast = span_contrast
+        self.span_C = span_C
+        self.encoder = encoder
+        self.encoder_epochs = encoder_epochs
+        self.encoder_holdout = encoder_holdout
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_label = True
+        tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = True
+        return tags
+
+    # -- building blocks ------------------------------------------------------------
+    def _make_features(self, n_docs):
+        # min_df above the corpus size would leave an empty vocabulary on tiny data.
+        min_df = self.min_df if isinstance(self.min_df, float) or self.min_df <= max(1, n_docs // 2) else 1
+        return FeatureUnion(
+            [
+                ("ngrams", NgramFeatures(word_ngram_range=tuple(self.word_ngram_range),
+                                         char_ngram_range=tuple(self.char_ngram_range), min_df=min_df,
+                                         max_char_features=self.max_char_features)),
+                ("cues", CueFeatures(lexicons=self.lexicons)),
+            ],
+            transformer_weights={"ngrams": 1.0, "cues": float(self.cue_weight)},
+        )
+
+    def _make_linear(self, tol=_DUAL_TOL):
+        if self.linear == "logistic":
+            # The dual problem is ~50x faster here: far more features than sentences; scikit-
+            # learn's tol=1e-4 for it cost several times liblinear's own 0.1 (`_DUAL_TOL`)
+            # for the same cross-validated F1 (docs/performance.md, Retraining).
+            base = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True,
+                                      max_iter=2000, tol=tol, random_state=self.random_state)
+        elif self.linear == "nb-logistic":
+            base = NBLogisticRegression(C=self.C, class_weight=self.class_weight, tol=tol, random_state=self.random_state)
+        elif self.linear == "svm":
+            base = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state, max_iter=5000)
+        else:
+            raise InputError(f"linear={self.linear!r} is not supported; use 'logistic', 'nb-logistic' or 'svm'")
+        return OneVsRestClassifier(base)
+
+    def _splitter(self, n, groups):
+        if groups is not None:
+            n_groups = len(set(groups))
+            k = min(self.cv, n_groups)
+            return (GroupKFold(n_splits=k) if k >= 2 else None), k
+        k = min(self.cv, n)
+        return (KFold(n_splits=k, shuffle=True, random_state=self.random_state) if k >= 2 else None), k
+
+    @staticmethod
+    def _scores(ovr, X, n_classes, active):
+        out = np.zeros((X.shape[0], n_classes))
+        out[:, active] = ovr.decision_function(X).reshape(X.shape[0], -1)
+        return out
+
+    # -- fit ----------------------------------------------------------------------
+    def _fit_linear(self, X, Y, sample_weight=None, tol=_DUAL_TOL):
+        """One-vs-rest fit; `sample_weight` reaches each binary model by metadata routing;
+        `tol`: the liblinear dual tolerance (the logistic variants)."""
+        if sample_weight is None:
+            return self._make_linear(tol).fit(X, Y)
+        from sklearn import config_context  # noqa: PLC0415
+
+        with config_context(enable_metadata_routing=True):
+            ovr = self._make_linear(tol)
+            ovr.estimator.set_fit_request(sample_weight=True)
+            return ovr.fit(X, Y, sample_weight=sample_weight)
+
+    def _n_workers(self, n_parts, nnz):
+        """How many processes fit: `n_jobs` (None = 1, -1 = every core), capped by the work."""
+        n_jobs = self.n_jobs
+        if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
+            raise InputError(f"n_jobs={n_jobs!r} is not supported; use None (one process), a positive count or -1 for every core")
+        if n_jobs is None or n_jobs == 1 or n_parts < 2 or nnz < _PARALLEL_MIN_NNZ:
+            return 1
+        if "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+            return 1  # no copy-on-write sharing here (or a daemon process, which may not fork)
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        jobs = n_jobs if n_jobs > 0 else max(1, cpus + 1 + n_jobs)
+        return min(jobs, n_parts)
+
+    def _map_parts(self, state, parts, nnz):
+        """`_fit_part` over `parts`, in order: in forked workers sharing `state` copy-on-write
+        (nothing big is pickled; a worker returns scores or coefficients), else in this process."""
+        jobs = self._n_workers(len(parts), nnz)
+        if jobs == 1:
+            return [_fit_part(state, part) for part in parts]
+        pool = mp.get_context("fork").Pool(jobs, initializer=_init_fit_worker, initargs=(state,))
+        try:
+            out = pool.map(_fit_worker, parts, chunksize=1)
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.close()
+            pool.join()  # reaped workers count in RUSAGE_CHILDREN (benchmarks/bench_train.py)
+        return out
+
+    def _fit_features(self, texts):
+        """``features_.fit_transform(texts)`` as CSR. With workers (`n_jobs`), the cue
+        features are computed in a forked worker while this process builds the n-grams:
+        the same matrix as the union's own `fit_transform` (tested), ~5 s sooner at 50,000
+        sentences."""
+        union = self.features_
+        # About two feature non-zeros per character of text: the same gate as the fits.
+        if self._n_workers(2, 2 * sum(map(len, texts))) == 1:
+            return sp.csr_matrix(union.fit_transform(texts))
+        (_, ngrams), (_, cues) = union.transformer_list
+        cues.fit(texts)
+        weights = union.transformer_weights
+        pool = mp.get_context("fork").Pool(1, initializer=_init_fit_worker, initargs=((cues, texts),))
+        try:
+            pending = pool.apply_async(_cue_worker)
+            Xn = ngrams.fit_transform(texts) * weights["ngrams"]
+            Xc = pending.get() * weights["cues"]
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.close()
+            pool.join()
+        return sp.csr_matrix(sp.hstack([Xn, Xc]).tocsr())
+
+    def _contrast(self, texts, Y, classes, spans):
+        """The contrast rows (`_Contrast`) from `spans`, featurised; None when there are none."""
+        if spans is None or not self.span_contrast:
+            return None
+        if isinstance(self.span_contrast, bool) or not isinstance(self.span_contrast, (int, float)) or self.span_contrast < 0 \
+                or isinstance(self.span_C, bool) or not isinstance(self.span_C, (int, float)) or not self.span_C > 0:
+            raise InputError(f"span_contrast={self.span_contrast!r}, span_C={self.span_C!r}: use a weight >= 0 (0 = off) and a C > 0")
+        spans = list(spans)
+        if len(spans) != len(texts):
+            raise DataError(f"{len(spans)} span lists for {len(texts)} sentences; pass one list (or None) per sentence")
+        for i, sent_spans in enumerate(spans):
+            for s_ in sent_spans or ():
+                if not valid_span(s_, len(texts[i])):
+                    raise DataError(f"sentence {i}: span {s_!r} needs a 'label' and 0 <= start < end <= {len(texts[i])} "
+                                    "(character offsets into the sentence); fix or drop the span")
+        contrast = _Contrast(texts, Y, classes, spans)
+        if not len(contrast):
+            return None
+        contrast.X = sp.csr_matrix(self.features_.transform(contrast.texts))
+        return contrast
+
+    def fit(self, X, y, groups=None, sample_weight=None, spans=None):
+        """Learn features, one linear model per class, calibration and thresholds.
+
+        `y`: label lists (category ids) or an indicator matrix; `groups`: document ids
+        so that cross-validation never splits a document; `sample_weight`: per-sentence
+        weights for the linear models (retraining weights reviewed sentences above seed ones);
+        `spans`: per sentence, the marked spans of its labels (``[{"start", "end", "label"},
+        ...]`` with offsets into the sentence, or None) for contrast rows (`span_contrast`).
+        """
+        self._check_encoder()
+        texts = _texts(X)
+        Y, classes = binarize_labels(y, None if self.classes is None else list(self.classes))
+        if len(texts) != Y.shape[0]:
+            raise DataError(f"{len(texts)} sentences but {Y.shape[0]} label rows; pass one label list per sentence")
+        if len(texts) < 2:
+            raise DataError(f"need at least 2 sentences to train, got {len(texts)}; add reviewed sentences")
+        if groups is not None:
+            groups = np.asarray(list(groups), dtype=object)
+            if len(groups) != len(texts):
+                raise DataError(f"{len(groups)} group ids for {len(texts)} sentences; pass one doc_id per sentence")
+        w = None
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64).ravel()
+            if len(w) != len(texts) or not np.all(np.isfinite(w)) or (w <= 0).any():
+                raise DataError(f"sample_weight needs one positive weight per sentence ({len(texts)}), got {len(w)} values "
+                                f"(min {w.min() if len(w) else 'none'}); pass positive numbers")
+        self.classes_ = np.array(classes, dtype=object)
+        n, K = Y.shape
+        pos = Y.sum(axis=0)
+        # A class needs positives and negatives to learn from; others get a constant.
+        active = np.flatnonzero((pos >= 2) & (pos <= n - 2))
+        self.features_ = self._make_features(n)
+        Xf = self._fit_features(texts)
+        contrast = self._contrast(texts, Y, classes, spans)
+        self.n_contrast_ = 0 if contrast is None else len(contrast)
+        self.contrast_rows_ = {} if contrast is None else {
+            classes[j]: int((contrast.cls == j).sum()) for j in contrast.classes.tolist()}
+
+        oof = np.zeros((n, K))
+        splitter, k = self._splitter(n, groups)
+        self.n_splits_ = k if splitter is not None else 0
+        folds = list(splitter.split(Xf, Y, groups)) if splitter is not None and len(active) else []
+        # The final fit and the CV folds are independent: part -1 is the final fit, 0..k-1
+        # the folds, largest first so that two workers finish together.
+        parts = [-1] + list(range(len(folds))) if len(active) else []
+        final = None
+        state = (self, Xf, Y, w, active, folds, contrast)
+        for part, got in zip(parts, self._map_parts(state, parts, Xf.nnz)):
+            if part < 0:
+                final = got
+            else:
+                test, cols, scores = got
+                oof[np.ix_(test, cols)] = scores
+
+        self.calibration_ = np.zeros((K, 2))
+        self.thresholds_ = np.full(K, 0.5)
+        self.cv_scores_ = {}
+        for j in range(K):
+            yj = Y[:, j].astype(bool)
+            if j in active and splitter is not None:
+                cal = LogisticRegression(C=1e4).fit(oof[:, [j]], yj)
+                a, b = float(cal.coef_[0, 0]), float(cal.intercept_[0])
+                p = 1 / (1 + np.exp(-(a * oof[:, j] + b)))
+                t, _ = _best_threshold(p, yj.astype(int))
+                self.calibration_[j] = (a, b)
+                self.thresholds_[j] = t
+                self.cv_scores_[classes[j]] = {**_prf(p >= t, yj), "threshold": t}
+            else:
+                # Constant classes: always or never predicted, probability = base rate.
+                rate = (pos[j] + 0.5) / (n + 1)
+                self.calibration_[j] = (0.0, float(np.log(rate / (1 - rate))))
+                self.thresholds_[j] = 0.5
+                self.cv_scores_[classes[j]] = {**_prf(np.full(n, rate >= 0.5), yj), "threshold": 0.5}
+
+        self.coef_ = np.zeros((K, Xf.shape[1]))
+        self.intercept_ = np.zeros(K)
+        if len(active):
+            self.coef_[active], self.intercept_[active] = final
+            if splitter is None:
+                self.calibration_[active] = (1.0, 0.0)
+        self._scorer = None
+        self.encoder_ = None
+        self.encoder_classes_ = np.zeros(0, dtype=np.int64)
+        self.stack_ = np.zeros((K, 3))
+        if self.encoder is not None:
+            self._fit_encoder(texts, Y, groups, w, oof, active)
+        return self
+
+    def _check_encoder(self):
+        """Encoder settings, checked before the (long) n-gram fit rather than after it."""
+        if self.encoder is None:
+            return
+        if self.encoder != "minilm":
+            raise InputError(f"encoder={self.encoder!r} is not supported; use None or 'minilm'")
+        h = self.encoder_holdout
+        if isinstance(h, bool) or not isinstance(h, (int, float)) or not 0 < h < 1:
+            raise InputError(f"encoder_holdout={h!r}: use a share of the documents between 0 and 1, e.g. 0.1")
+        e = self.encoder_epochs
+        if isinstance(e, bool) or not isinstance(e, (int, float)) or not e > 0:
+            raise InputError(f"encoder_epochs={e!r}: use a positive number of epochs, e.g. 1")
+
+    def _fit_encoder(self, texts, Y, groups, w, oof, active):
+        """Fine-tune the encoder outside a held-out share of documents; stack its scores with
+        the linear out-of-fold scores on the held-out sentences (see the class docstring)."""
+        h = self.encoder_holdout
+        from slant.model.encoder import SentenceEncoder  # noqa: PLC0415 - optional extra
+
+        n, K = Y.shape
+        idx = np.arange(n)
+        if groups is not None and len(set(groups)) >= 2:
+            fit_i, held = next(GroupShuffleSplit(n_splits=1, test_size=h, random_state=self.random_state).split(idx, groups=groups))
+        else:
+            fit_i, held = next(ShuffleSplit(n_splits=1, test_size=h, random_state=self.random_state).split(idx))
+        enc = SentenceEncoder(K, epochs=self.encoder_epochs, random_state=self.random_state)
+        enc.fit([texts[i] for i in fit_i], Y[fit_i], None if w is None else w[fit_i])
+        E = enc.decision_function([texts[i] for i in held])
+        cols = []
+        for j in active:
+            yj = Y[held, j].astype(bool)
+            if yj.sum() < 3 or (~yj).sum() < 3:
+                continue  # too few held-out examples to place a threshold: the linear model decides
+            Z = np.column_stack([E[:, j], oof[held, j]])
+            stack = LogisticRegression(C=1.0).fit(Z, yj)
+            p = stack.predict_proba(Z)[:, 1]
+            t, _ = _best_threshold(p, yj.astype(int))
+            self.stack_[j] = (*stack.coef_[0], stack.intercept_[0])
+            self.thresholds_[j] = t
+            self.cv_scores_[self.classes_[j]] = {**_prf(p >= t, yj), "threshold": t}
+            cols.append(j)
+        self.encoder_ = enc
+        self.encoder_classes_ = np.array(cols, dtype=np.int64)
+
+    # -- prediction -----------------------------------------------------------------
+    def _get_scorer(self):
+        if getattr(self, "_scorer", None) is None:
+            self._scorer = Scorer(self.features_, self.coef_, self.intercept_)
+        return self._scorer
+
+    def transform(self, X):
+        """The feature matrix (`FeatureUnion` output) the linear models read."""
+        check_is_fitted(self, "coef_")
+        return self.features_.transform(_texts(X))
+
+    def _run(self, texts, explain):
+        scorer = self._get_scorer()
+        batch = scorer.score(texts)
+        scores = batch.scores
+        proba = self._calibrate(scores)
+        cols = getattr(self, "encoder_classes_", ())
+        if len(cols):
+            if getattr(self, "encoder_", None) is None:
+                raise ModelError("this model's encoder weights are not loaded; load it with `slant.model.core.load_model`, "
+                                 "which reads encoder.safetensors beside model.skops")
+            a = self.stack_[cols]
+            z = a[:, 0] * self.encoder_.decision_function(texts)[:, cols] + a[:, 1] * scores[:, cols] + a[:, 2]
+            scores = scores.copy()
+            scores[:, cols] = z
+            proba[:, cols] = 1 / (1 + np.exp(-z))
+        spans = None
+        if explain:
+            rows = [np.flatnonzero(r) for r in proba >= self.thresholds_]
+            spans = explain_rows(self, scorer, texts, batch, rows)
+        return scores, proba, spans
+
+    def decision_function(self, X):
+        """Raw linear scores per class, shape ``(n_sentences, n_classes)``; for the
+        `encoder_classes_`, the stacked logit."""
+        check_is_fitted(self, "coef_")
+        return self._run(_texts(X), False)[0]
+
+    def _calibrate(self, scores):
+        a, b = self.calibration_[:, 0], self.calibration_[:, 1]
+        return 1 / (1 + np.exp(-(scores * a + b)))
+
+    def predict_proba(self, X):
+        """Calibrated probability per class, shape ``(n_sentences, n_classes)``."""
+        check_is_fitted(self, "coef_")
+        return self._run(_texts(X), False)[1]
+
+    def predict(self, X):
+        """Indicator matrix: 1 where the probability reaches the class threshold."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.int64)
+
+    def explain(self, X, labels=None):
+        """Character spans that drove each predicted category, per sentence.
+
+        Returns ``[[{"start", "end", "label", "text", "weight", "cue"}, ...], ...]`` with
+        offsets within the sentence (``text[start:end] == span["text"]``), ranked by
+        weight within each label. `labels` (class ids per sentence) overrides the
+        predicted labels.
+        """
+        check_is_fitted(self, "coef_")
+        texts = _texts(X)
+        if labels is None:
+            return self._run(texts, True)[2]
+        index = {c: j for j, c in enumerate(self.classes_)}
+        scorer = self._get_scorer()
+        batch = scorer.score(texts)
+        rows = []
+        for labs in labels:
+            unknown = [lab for lab in labs if lab not in index]
+            if unknown:
+                raise DataError(f"cannot explain {unknown[0]!r}: not a class of this model; known: {', '.join(self.classes_)}")
+            rows.append(np.array([index[lab] for lab in labs], dtype=int))
+        return explain_rows(self, scorer, texts, batch, rows)
+
+    def predict_explain(self, X, explain=True):
+        """``(proba, labels, spans)`` in one pass: what `slant analyze` needs."""
+        check_is_fitted(self, "coef_")
+        _, proba, spans = self._run(_texts(X), explain)
+        return proba, proba >= self.thresholds_, spans
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # object.__getstate__ hands out __dict__ itself
+        state.pop("_scorer", None)  # a cache, rebuilt on first use
+        state.pop("encoder_", None)  # torch weights: saved beside the model (slant.model.core.save_model)
+        return state

@@ -1,0 +1,1 @@
+"""Reviewed-label records: reading and writing them, and importers of public corpora."""

@@ -1,0 +1,1 @@
+"""Everything that talks to Label Studio. Carries data, never models."""

@@ -1,0 +1,1 @@
+"""Taxonomies: schema checks, migrations, the labeling config rendered from them."""
