@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from slant.agreement.core import agreement_from_file, compute_agreement, krippendorff_alpha
-from slant.records.reviewed import iter_reviewed
 from slant.agreement.report import render
+from slant.records.reviewed import iter_reviewed
 from slant.taxonomy.core import load_taxonomy
 
 TARGET_S = 15.0

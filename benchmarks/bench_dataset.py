@@ -19,8 +19,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from slant.records import reviewed as dataset
 from slant.records import importers as importers
+from slant.records import reviewed as dataset
 from slant.taxonomy.core import load_taxonomy
 
 

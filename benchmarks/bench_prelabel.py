@@ -35,8 +35,8 @@ from _common import in_spawned_process
 
 
 def _seed_texts():
-    from slant.model.core import read_seed
     from slant._files import sample_article_path
+    from slant.model.core import read_seed
     from slant.text.segment import split_sentences
 
     records, _ = read_seed()
@@ -98,8 +98,8 @@ def _peak_mb():
 def _run_slant(corpus, out, cache_dir, jobs, queue):
     from slant.loop.analyze import analyze
     from slant.model.core import load_model
-    from slant.text.segment import load_splitter
     from slant.taxonomy.core import load_taxonomy
+    from slant.text.segment import load_splitter
 
     model = load_model(taxonomy=load_taxonomy(), cache_dir=cache_dir)
     model.predict(["Warm-up sentence, said Ana Ruiz."])
@@ -121,8 +121,8 @@ def _run_baseline(corpus, queue):
     from sklearn.multiclass import OneVsRestClassifier
 
     from slant.model.core import read_seed
-    from slant.text.segment import read_documents
     from slant.taxonomy.core import load_taxonomy
+    from slant.text.segment import read_documents
 
     ids = list(load_taxonomy().ids)
     records, _ = read_seed()

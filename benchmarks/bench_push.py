@@ -32,10 +32,10 @@ from pathlib import Path
 import httpx
 
 from slant.model.core import load_model
-from slant.studio.lsformat import task_data, tasks_with_predictions
-from slant.text.segment import read_documents
 from slant.studio.core import connect, push, start_studio
+from slant.studio.lsformat import task_data, tasks_with_predictions
 from slant.taxonomy.core import load_taxonomy
+from slant.text.segment import read_documents
 
 SUBJECTS = ["The council", "The ministry", "Port officials", "The union", "Regulators", "The mayor's office",
             "Local traders", "The commission", "Health inspectors", "The school board", "Residents", "The utility"]
@@ -140,7 +140,7 @@ def run(args, url, key, work):
     tasks = tasks_with_predictions(datas, model=replay, taxonomy=tax)
     body = json.dumps(tasks).encode()
     pid = new_project("bench floor")
-    r, t_floor = timed(lambda: http.post(f"/api/projects/{pid}/import", content=body))
+    r, t_floor = timed(lambda b=body: http.post(f"/api/projects/{pid}/import", content=b))
     r.raise_for_status()
     assert r.json()["task_count"] == len(tasks), r.text[:300]
     del tasks, body

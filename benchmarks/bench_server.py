@@ -198,7 +198,7 @@ def load(server, path, make_body, clients, duration):
         t.join()
     elapsed = time.perf_counter() - began
     latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
     return {"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / elapsed,
             "p50": pick(0.50), "p99": pick(0.99), "max": latencies[-1] * 1000 if latencies else 0.0}
 

@@ -98,8 +98,8 @@ def _cpu_seconds():
 
 def _slant(n, cv, queue):
     from slant.loop.registry import Registry
-    from slant.taxonomy.core import load_taxonomy
     from slant.loop.train import retrain
+    from slant.taxonomy.core import load_taxonomy
 
     tax = load_taxonomy()
     records = make_records(n)
@@ -125,6 +125,7 @@ def _baseline(n, queue):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
+
     from slant.model.classifier import binarize_labels
     from slant.model.core import read_seed
     from slant.taxonomy.core import load_taxonomy

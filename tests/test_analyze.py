@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from slant.loop.analyze import analyze, iter_predictions, render_html_page
+from slant._files import sample_article_path, schema
 from slant.cli.main import main
 from slant.errors import InputError
+from slant.loop.analyze import analyze, iter_predictions, render_html_page
 from slant.model.core import Prediction
-from slant._files import sample_article_path, schema
 from slant.text.segment import make_document
 
 ARTICLE = """Council Slashes Library Hours

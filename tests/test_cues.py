@@ -12,6 +12,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
+from slant.errors import InputError
 from slant.model.cues import (
     CUE_CATEGORY,
     PATTERN_FAMILIES,
@@ -22,7 +23,6 @@ from slant.model.cues import (
     load_lexicons,
     word_tokens,
 )
-from slant.errors import InputError
 from slant.taxonomy.core import load_taxonomy
 
 LEX = {

@@ -5,9 +5,9 @@ import logging
 import pytest
 
 from slant.cli.main import main
-from slant.records.reviewed import iter_reviewed, load_reviewed, write_jsonl
-from slant.records.importers import import_brat, import_csv, import_ptc, parse_mapping, source_is_named
 from slant.errors import DataError, InputError
+from slant.records.importers import import_brat, import_csv, import_ptc, parse_mapping, source_is_named
+from slant.records.reviewed import iter_reviewed, load_reviewed, write_jsonl
 from slant.taxonomy.core import load_taxonomy
 
 

@@ -10,10 +10,10 @@ import random
 import numpy as np
 import pytest
 
-from slant.model import encoder as encoder_mod
-from slant.loop.analyze import analyze
 from slant.cli.main import main
 from slant.errors import InputError, ModelError
+from slant.loop.analyze import analyze
+from slant.model import encoder as encoder_mod
 from slant.model.core import load_model, model_to_bytes, save_model, train_model
 from slant.taxonomy.core import load_taxonomy
 
@@ -146,6 +146,7 @@ def test_load_refuses_changed_or_missing_encoder_file(enc_model, tax, tmp_path):
 
 def test_encoder_model_without_its_weights_says_so(enc_model):
     import skops.io as sio
+
     from slant.model.core import TRUSTED_TYPES
 
     bare = sio.loads(sio.dumps(enc_model.estimator), trusted=list(TRUSTED_TYPES))

@@ -21,11 +21,11 @@ from sklearn.utils.estimator_checks import (
     check_valid_tag_types,
 )
 
-from slant.model.classifier import SlantClassifier, _best_threshold, binarize_labels
+from slant._files import schema
 from slant.cli.main import main
 from slant.errors import DataError, InputError, ModelError
+from slant.model.classifier import SlantClassifier, _best_threshold, binarize_labels
 from slant.model.core import TRUSTED_TYPES, Prediction, SlantModel, load_model, read_seed, save_model, train_model
-from slant._files import schema
 from slant.taxonomy.core import load_taxonomy
 
 TINY_IDS = ["loaded_language", "attribution_vague", "omission"]
@@ -649,7 +649,7 @@ def test_no_contrast_rows_for_categories_marked_on_whole_sentences():
     texts = ["Can we really trust these figures at all?", "Is any of this true?", "Who believes the agency now?",
              "The gutted plan and the torpedoed deal were both announced today."]
     Y = np.array([[1, 0], [1, 0], [1, 0], [0, 1]])
-    whole = lambda t, lab: [{"start": 0, "end": len(t), "label": lab}]  # noqa: E731
+    whole = lambda t, lab: [{"start": 0, "end": len(t), "label": lab}]
     spans = [whole(texts[0], "doubt"), whole(texts[1], "doubt"),
              [{"start": 0, "end": 3, "label": "doubt"}],   # one local span of three marked sentences: not enough
              [{"start": 4, "end": 10, "label": "loaded_language"}, {"start": 24, "end": 33, "label": "loaded_language"}]]

@@ -10,11 +10,11 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from slant.backend.app import ModelSlot, ServerAuth, create_app
+from slant.backend.predictors import ProcessPredictor, ThreadPredictor, encode_predictions
 from slant.errors import ModelError
 from slant.model.core import TRUSTED_TYPES, model_from_bytes, model_to_bytes
-from slant.backend.predictors import ProcessPredictor, ThreadPredictor, encode_predictions
 from slant.studio.lsformat import tasks_with_predictions
-from slant.backend.app import ModelSlot, ServerAuth, create_app
 from slant.taxonomy.core import load_taxonomy, taxonomy_from_data
 
 SENTENCES = [
@@ -135,8 +135,8 @@ def test_process_predictor_needs_at_least_one_process(default_model, tax):
 
 
 def test_serve_refuses_a_negative_model_process_count():
-    from slant.errors import DataError
     from slant.backend.app import serve
+    from slant.errors import DataError
 
     with pytest.raises(DataError, match=r"--model-processes -1: use 0 \(a thread\) or more"):
         serve(build={"model_processes": -1}, auth=AUTH)

@@ -3,10 +3,11 @@
 import json
 
 import pytest
+
 from slant.cli.main import main
-from slant.records.reviewed import load_reviewed
 from slant.errors import DataError, InputError
 from slant.loop.pull import adjudicate, iter_export, pull_export, reviewed_records
+from slant.records.reviewed import load_reviewed
 from slant.taxonomy.core import load_taxonomy
 
 

@@ -10,10 +10,11 @@ import uuid
 from collections import Counter
 
 import pytest
-from slant.agreement.core import compute_agreement
-from slant.cli.main import main
-from slant.agreement.report import to_json
+
 from slant._files import default_taxonomy_path
+from slant.agreement.core import compute_agreement
+from slant.agreement.report import to_json
+from slant.cli.main import main
 from slant.studio.core import push
 from slant.taxonomy.core import load_taxonomy
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from slant._files import schema
 from slant.agreement.core import compute_agreement
+from slant.agreement.report import render, render_table, save_plots, to_csv, to_html, to_json, to_markdown
 from slant.cli.main import main
 from slant.errors import InputError
-from slant.agreement.report import render, render_table, save_plots, to_csv, to_html, to_json, to_markdown
-from slant._files import schema
 from slant.taxonomy.core import load_taxonomy
 
 TAX = load_taxonomy()

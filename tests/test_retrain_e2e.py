@@ -12,10 +12,11 @@ import random
 import uuid
 
 import pytest
+
 from slant.cli.main import main
 from slant.loop.registry import Registry
-from slant.text.segment import read_documents
 from slant.taxonomy.core import load_taxonomy
+from slant.text.segment import read_documents
 
 pytestmark = pytest.mark.integration
 
@@ -242,9 +243,9 @@ def test_push_select_sends_the_most_uncertain_with_their_uncertainty(label_studi
     assert len(tasks) == 16  # the second selection skipped what the first had pushed
     first = [t for t in tasks if t.data["selection"] == "uncertainty"]
     # what was pushed is the top 8 by uncertainty of everything in the corpus
+    from slant.loop.select import uncertainty_scores
     from slant.model.core import load_model
     from slant.studio.lsformat import task_data
-    from slant.loop.select import uncertainty_scores
 
     model = load_model(None, taxonomy=tax, cache_dir=env / "cache")
     datas = [d for doc in read_documents([corpus]) for d in task_data(doc, taxonomy=tax)]

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slant.errors import InputError
 from slant._files import sample_article_path
+from slant.errors import InputError
 from slant.text.segment import (
     Document,
     Sentence,

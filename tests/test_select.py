@@ -8,18 +8,19 @@ from collections import Counter
 
 import numpy as np
 import pytest
+
 from slant.errors import InputError
-from slant.model.core import read_seed
-from slant.studio.lsformat import task_data
-from slant.text.segment import make_document
 from slant.loop.select import (
     STRATEGIES,
     informativeness,
     select_informative,
     uncertainty_scores,
 )
-from slant.taxonomy.core import load_taxonomy
 from slant.loop.train import retrain
+from slant.model.core import read_seed
+from slant.studio.lsformat import task_data
+from slant.taxonomy.core import load_taxonomy
+from slant.text.segment import make_document
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_strategy_scores_on_hand_made_probabilities():
     p = np.array([[0.5, 0.9], [0.95, 0.0], [0.6, 0.25]])
     np.testing.assert_allclose(uncertainty_scores(p, t), [1.0, 1 - 0.45 / 0.5, 1 - min(0.1 / 0.5, 0.05 / 0.8)])
     np.testing.assert_allclose(informativeness(p, t, "margin"), [1.0, 1 - 0.2, 1 - 0.05])
-    h = lambda x: -(x * np.log2(x) + (1 - x) * np.log2(1 - x))  # noqa: E731
+    h = lambda x: -(x * np.log2(x) + (1 - x) * np.log2(1 - x))
     np.testing.assert_allclose(informativeness(p, t, "entropy")[2], (h(0.6) + h(0.25)) / 2)
     assert informativeness(p, t, "entropy")[0] == pytest.approx((1 + h(0.9)) / 2)
     with pytest.raises(InputError, match="--strategy 'random' is not known; use one of uncertainty, margin, entropy, diverse"):

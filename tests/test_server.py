@@ -14,12 +14,12 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
-from slant.errors import DataError, ModelError
-from slant.backend.journal import Journal, Trainer, normalize_event, reviewed_records
-from slant.model.core import Prediction
-from slant.studio.lsformat import prediction_json
 from slant.backend.app import Limits, ServerAuth, check_label_config, create_app, ensure_credentials, openapi_document
+from slant.backend.journal import Journal, Trainer, normalize_event, reviewed_records
+from slant.errors import DataError, ModelError
+from slant.model.core import Prediction
 from slant.studio.core import project_config
+from slant.studio.lsformat import prediction_json
 from slant.taxonomy.core import load_taxonomy
 
 AUTH = ServerAuth("ls", "pw-123", "tok-456")

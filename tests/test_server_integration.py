@@ -17,13 +17,13 @@ import time
 import httpx
 import pytest
 
-from slant.errors import StudioError
-from slant.studio.lsformat import prediction_json, task_data
-from slant.text.segment import make_document
 from slant.backend.app import ServerAuth, create_app
-from slant.studio.core import connect_ml_backend, ensure_project, ml_backends, refresh_live_predictions
-from slant.taxonomy.core import load_taxonomy
+from slant.errors import StudioError
 from slant.loop.train import Registry
+from slant.studio.core import connect_ml_backend, ensure_project, ml_backends, refresh_live_predictions
+from slant.studio.lsformat import prediction_json, task_data
+from slant.taxonomy.core import load_taxonomy
+from slant.text.segment import make_document
 
 pytestmark = pytest.mark.integration
 

@@ -8,14 +8,20 @@ import stat
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
-from slant.studio import server as studio_server
 from slant.cli.main import main
 from slant.errors import InputError, StudioError
-from slant.text.segment import read_documents
+from slant.studio import server as studio_server
 from slant.studio.core import (
-    REVIEW_VIEW_TITLE, ConsoleProgress, connect, ensure_project, plan_config, project_config, push,
+    REVIEW_VIEW_TITLE,
+    ConsoleProgress,
+    connect,
+    ensure_project,
+    plan_config,
+    project_config,
+    push,
 )
 from slant.taxonomy.core import load_taxonomy
+from slant.text.segment import read_documents
 from test_prelabel import FakeModel
 
 ARTICLE = """Harbour Fees Rise Again

@@ -5,9 +5,9 @@ import re
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
+from slant._files import default_taxonomy_path
 from slant.cli.main import main
 from slant.errors import TaxonomyError
-from slant._files import default_taxonomy_path
 from slant.taxonomy.core import CHOICES_NAME, SPANS_NAME, TEXT_NAME, load_taxonomy, render_config, render_docs
 
 REQUIRED_IDS = [

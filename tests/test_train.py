@@ -5,12 +5,11 @@ import json
 import random
 
 import pytest
+
 from slant.cli.main import main
-from slant.loop.curve import learning_curve, plot_curve, render_curve
 from slant.errors import DataError, ModelError
-from slant.model.core import load_model, read_seed
+from slant.loop.curve import learning_curve, plot_curve, render_curve
 from slant.loop.registry import Registry
-from slant.taxonomy.core import load_taxonomy
 from slant.loop.train import (
     adjudicated,
     heldout_documents,
@@ -20,6 +19,8 @@ from slant.loop.train import (
     rollback,
     usable_records,
 )
+from slant.model.core import load_model, read_seed
+from slant.taxonomy.core import load_taxonomy
 
 
 @pytest.fixture(scope="module")
@@ -337,6 +338,7 @@ def test_cli_errors(tmp_path, capsys, argv, match):
                          ids=["default", "max-features", "min-df-1", "min-df-float", "char-options"])
 def test_ngram_fit_transform_equals_fit_then_transform(kwargs):
     import numpy as np
+
     from slant.model.features import NgramFeatures
 
     texts = [r["text"] for r in reviewed(n_docs=6, per_doc=20, seed=9)] + [
@@ -363,6 +365,7 @@ def _fit_with_pids(monkeypatch, tmp_path, n_jobs, records, name):
     import os
 
     import numpy as np
+
     import slant.model.classifier as clf_mod
 
     log = tmp_path / f"{name}.pids"
@@ -413,8 +416,8 @@ def test_parallel_fit_falls_back_to_one_process_without_fork(monkeypatch, tmp_pa
 
 @pytest.mark.parametrize("n_jobs", [0, 1.5, "2", True])
 def test_bad_n_jobs(n_jobs):
-    from slant.model.classifier import SlantClassifier
     from slant.errors import InputError
+    from slant.model.classifier import SlantClassifier
 
     records = reviewed(n_docs=4, per_doc=6, seed=6)
     with pytest.raises(InputError, match=rf"n_jobs={n_jobs!r} is not supported; use None .* or -1 for every core"):
@@ -425,6 +428,7 @@ def test_nb_logistic_ratios_and_scaling_equal_the_matrix_form():
     import numpy as np
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
+
     from slant.model.classifier import NBLogisticRegression
 
     rng = np.random.default_rng(3)
@@ -459,6 +463,7 @@ def test_parallel_features_equal_the_unions_fit_transform(monkeypatch, tmp_path)
     import os
 
     import numpy as np
+
     import slant.model.classifier as clf_mod
 
     texts = [r["text"] for r in reviewed(n_docs=6, per_doc=10, seed=7)]

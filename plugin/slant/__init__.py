@@ -1,13 +1,12 @@
 """slant: bias-and-rhetoric analysis for Label Studio."""
 
+from slant._version import __version__
+from slant.agreement.core import agreement_from_file, compute_agreement, krippendorff_alpha
 from slant.errors import DataError, InputError, ModelError, SlantError, StudioError, TaxonomyError
+from slant.records.importers import import_brat, import_csv, import_ptc
+from slant.records.reviewed import iter_reviewed, load_reviewed, write_jsonl
 from slant.taxonomy.core import Taxonomy, check_taxonomy, load_taxonomy, render_config, render_docs
 from slant.text.segment import Document, Sentence, make_document, read_documents, split_sentences
-from slant.records.reviewed import iter_reviewed, load_reviewed, write_jsonl
-from slant.records.importers import import_brat, import_csv, import_ptc
-from slant.agreement.core import agreement_from_file, compute_agreement, krippendorff_alpha
-
-from slant._version import __version__
 
 __all__ = [
     "Document",

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from slant.agreement.spans import _model, _spans, span_agreement
 from slant.agreement.coefficients import (
     _annotators,
     _bootstrap_sums,
@@ -30,6 +29,7 @@ from slant.agreement.coefficients import (
     _unit_stats,
     krippendorff_alpha,
 )
+from slant.agreement.spans import _model, _spans, span_agreement
 from slant.errors import DataError, InputError
 
 __all__ = ["agreement_from_file", "compute_agreement", "krippendorff_alpha", "span_agreement"]

@@ -31,9 +31,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from slant.errors import DataError, SlantError
 from slant.backend.journal import Journal, Trainer, normalize_event
 from slant.backend.predictors import ProcessPredictor, ThreadPredictor
+from slant.errors import DataError, SlantError
 from slant.taxonomy.core import CHOICES_NAME, SPANS_NAME
 
 __all__ = ["Limits", "ServerAuth", "create_app"]
@@ -214,8 +214,8 @@ def openapi_document(limits=None):
                                                           "slant_id": {"type": "string"}}, ["text"])}, ["data"])
     annotation = _obj({"id": {"type": "integer"}, "task": {"type": "integer"}, "result": {"type": "array", "items": {"type": "object"}},
                        "was_cancelled": {"type": "boolean"}, "completed_by": {"type": "integer"}}, ["id"])
-    ok = lambda desc, schema: {"description": desc, "content": {"application/json": {"schema": schema}}}  # noqa: E731
-    json_body = lambda schema: {"required": True, "content": {"application/json": {"schema": schema}}}  # noqa: E731
+    ok = lambda desc, schema: {"description": desc, "content": {"application/json": {"schema": schema}}}
+    json_body = lambda schema: {"required": True, "content": {"application/json": {"schema": schema}}}
     webhook_body = json_body(_obj({
         "action": {"type": "string", "enum": ["ANNOTATION_CREATED", "ANNOTATIONS_CREATED", "ANNOTATION_UPDATED",
                                               "ANNOTATIONS_DELETED", "TASKS_DELETED", "START_TRAINING"]},
@@ -424,9 +424,9 @@ def ensure_credentials(data_dir, *, username=None, password=None, webhook_token=
     """`ServerAuth` for `slant serve`: the given values (from the environment), else the
     ones stored in ``<data_dir>/ml-backend.json`` (mode 0600), else new random ones,
     stored there. Returns ``(auth, path, generated)``."""
-    import os  # noqa: PLC0415
-    import secrets  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    import os
+    import secrets
+    from pathlib import Path
 
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -455,7 +455,7 @@ def ensure_credentials(data_dir, *, username=None, password=None, webhook_token=
 
 
 def _wait_up(url, auth, timeout=600.0):
-    import httpx  # noqa: PLC0415
+    import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -473,8 +473,8 @@ def build_app(*, auth, data_dir, models_dir, taxonomy_path=None, model_version=N
     """The app `slant serve` runs: the registry's model (or `model_version`), the journal in
     ``<data_dir>/journal``, and, with a Label Studio URL and token, promotions pushed to
     the connected projects (`studio.refresh_live_predictions`)."""
-    from slant.taxonomy.core import load_taxonomy  # noqa: PLC0415
-    from slant.loop.train import Registry  # noqa: PLC0415
+    from slant.loop.train import Registry
+    from slant.taxonomy.core import load_taxonomy
 
     taxonomy = load_taxonomy(taxonomy_path)
     registry = Registry(models_dir)
@@ -482,13 +482,13 @@ def build_app(*, auth, data_dir, models_dir, taxonomy_path=None, model_version=N
     on_promote = None
     if studio_url and studio_key:
         def on_promote(version, project_ids):
-            from slant.studio.core import connect, refresh_live_predictions  # noqa: PLC0415
+            from slant.studio.core import connect, refresh_live_predictions
 
             studio = connect(studio_url, studio_key)
             for pid in sorted(set(project_ids) | {int(p) for p in projects}):
                 n = refresh_live_predictions(studio, pid, version)
                 log.info("project %s: asked Label Studio for %s predictions of %d unannotated tasks", pid, version, n)
-    from pathlib import Path  # noqa: PLC0415
+    from pathlib import Path
 
     return create_app(model_source=registry, model=model, taxonomy=taxonomy, auth=auth,
                       journal_dir=Path(data_dir) / "journal", train_every=train_every, debounce=debounce,
@@ -501,7 +501,7 @@ _CONFIG_ENV = "SLANT_SERVE_CONFIG"
 def app_from_env():
     """uvicorn's app factory for ``--workers N``: each worker process builds the app from
     the 0600 file named by $SLANT_SERVE_CONFIG, which `serve` wrote."""
-    import os  # noqa: PLC0415
+    import os
 
     with open(os.environ[_CONFIG_ENV], encoding="utf-8") as fh:
         config = json.load(fh)
@@ -513,11 +513,11 @@ def serve(*, build, auth, host="127.0.0.1", port=9090, workers=1, connect=None, 
     """Run the backend with uvicorn until Ctrl-C. `build` holds `build_app`'s keyword
     arguments. `connect()`, if given, runs once the server answers /health
     (``--connect``: register it with Label Studio) and its summary is printed."""
-    import os  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    import os
+    import sys
+    from pathlib import Path
 
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
     stream = stream or sys.stdout
     if workers < 1:

@@ -308,7 +308,7 @@ def reviewed_records(events, *, taxonomy):
 
 def retrain_job(records, *, registry, taxonomy, cache_dir=None, **options):
     """The real retraining: `slant.loop.train`'s gate, the one `slant models promote` uses."""
-    from slant.loop.train import retrain_and_maybe_promote  # noqa: PLC0415 - heavy, only when training
+    from slant.loop.train import retrain_and_maybe_promote
 
     # One process: fit workers would take the cores the server's model processes answer /predict on.
     options.setdefault("params", {"n_jobs": 1})
@@ -318,7 +318,7 @@ def retrain_job(records, *, registry, taxonomy, cache_dir=None, **options):
 
 
 def _in_child(job, records, registry, taxonomy):
-    from threadpoolctl import threadpool_limits  # noqa: PLC0415 - scikit-learn's dependency
+    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):  # one BLAS thread: the other core stays with the server
         return job(records, registry=registry, taxonomy=taxonomy)
@@ -328,8 +328,8 @@ def run_in_process(job=retrain_job):
     """Wrap `job` so it runs in a fresh child process (spawned: no threads inherited),
     leaving the server process's cores and GIL to /predict. `job` must be picklable
     (a module-level function or a `functools.partial` of one)."""
-    import multiprocessing  # noqa: PLC0415
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     def run(records, *, registry, taxonomy):
         # os.nice runs first in the child, before numpy starts its threads, so they inherit

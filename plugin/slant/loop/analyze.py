@@ -285,8 +285,8 @@ def _parallel_chunks(items, model, *, batch_size, jobs):
     sentences, sent as raw JSONL lines or texts (cheap to pass). At most two chunks
     per worker wait at any time, so memory stays flat.
     """
-    import multiprocessing as mp  # noqa: PLC0415
-    from collections import deque  # noqa: PLC0415
+    import multiprocessing as mp
+    from collections import deque
 
     items = iter(items)
     first, size = [], 0
@@ -330,9 +330,9 @@ def default_jobs():
 
 
 def _write_table(results, model, fh, *, color):
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
-    from rich.text import Text  # noqa: PLC0415
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
     console = Console(file=fh, force_terminal=color, no_color=not color, width=140 if not color else None)
     colors = _colors(model.taxonomy)

@@ -17,11 +17,11 @@ import math
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
-from slant.model.classifier import SlantClassifier
 from slant.errors import DataError
 from slant.loop.evaluate import scores_from_matrices
-from slant.model.core import DEFAULT_PARAMS, record_spans
 from slant.loop.train import _base_records, usable_records
+from slant.model.classifier import SlantClassifier
+from slant.model.core import DEFAULT_PARAMS, record_spans
 
 __all__ = ["FRACTIONS", "learning_curve", "plot_curve", "render_curve"]
 
@@ -114,10 +114,10 @@ def render_curve(curve):
 
 def plot_curve(curve, path):
     """A PNG: macro-F1 (bold) and per-category F1 against reviewed sentences."""
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     x = curve["reviewed_sentences"]
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)

@@ -140,8 +140,8 @@ def render_evaluation(report, fmt="table", *, color=False):
     """The report as JSON or as a text table (rich)."""
     if fmt == "json":
         return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    from rich.console import Console
+    from rich.table import Table
 
     what = report["model_version"] or f"{report['folds']}-fold cross-validation grouped by doc_id"
     table = Table(title=f"{what} on {report['data']['sentences']} sentences ({report['data']['documents']} documents)")
@@ -162,8 +162,8 @@ def render_evaluation(report, fmt="table", *, color=False):
 
 def evaluate_files(paths, *, taxonomy, model=None, cv=None, base="none", cache_dir=None, combine=None, params=None, progress=None):
     """`slant evaluate`: score a saved (or the default) model, or cross-validate with `cv`."""
-    from slant.records.reviewed import load_reviewed  # noqa: PLC0415
-    from slant.model.core import load_model  # noqa: PLC0415
+    from slant.model.core import load_model
+    from slant.records.reviewed import load_reviewed
 
     paths = [paths] if isinstance(paths, str) else list(paths)
     records = load_reviewed(paths, taxonomy=taxonomy)

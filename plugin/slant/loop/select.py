@@ -136,7 +136,7 @@ def select_informative(documents, *, model, taxonomy, n, strategy="uncertainty",
 
 def _spread(pool, n, cap):
     """Greedy uncertainty x distance picks from `pool` (most uncertain first), `cap` per document."""
-    from sklearn.feature_extraction.text import HashingVectorizer  # noqa: PLC0415
+    from sklearn.feature_extraction.text import HashingVectorizer
 
     if not pool:
         return []

@@ -45,11 +45,11 @@ import numpy as np
 import orjson
 
 from slant._version import __version__
-from slant.model.classifier import SlantClassifier
 from slant.errors import DataError, ModelError
 from slant.loop.gate import TOLERANCE, GateResult, compare_models, promote, rollback
-from slant.model.core import DEFAULT_PARAMS, SlantModel, _sha256_file, make_card, read_seed, record_spans
 from slant.loop.registry import Registry
+from slant.model.classifier import SlantClassifier
+from slant.model.core import DEFAULT_PARAMS, SlantModel, _sha256_file, make_card, read_seed, record_spans
 
 __all__ = [
     "ADJUDICATED_POLICIES",
@@ -294,8 +294,8 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
 
 def retrain_files(paths, *, taxonomy, registry=None, out=None, **kwargs):
     """`slant train`: read reviewed JSONL files, `retrain`, optionally save a copy to `out`."""
-    from slant.records.reviewed import load_reviewed  # noqa: PLC0415
-    from slant.model.core import save_model  # noqa: PLC0415
+    from slant.model.core import save_model
+    from slant.records.reviewed import load_reviewed
 
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     records, files = [], []

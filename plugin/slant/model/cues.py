@@ -19,8 +19,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from slant.errors import InputError
 from slant._files import labels_dir
+from slant.errors import InputError
 
 __all__ = ["Cue", "CueMatcher", "CueFeatures", "CUE_CATEGORY", "PATTERN_FAMILIES", "load_lexicons", "lexicon_entries", "lexicon_files", "matcher", "tokens", "word_spans", "word_tokens", "WordSpans"]
 

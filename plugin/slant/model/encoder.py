@@ -67,8 +67,8 @@ def base_dir():
 
 def _modules():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only: never ask a hub
-    import torch  # noqa: PLC0415 - heavy, optional
-    from transformers import AutoTokenizer, BertConfig, BertModel  # noqa: PLC0415
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
 
     return torch, AutoTokenizer, BertConfig, BertModel
 
@@ -103,7 +103,7 @@ class SentenceEncoder:
         self._tok = AutoTokenizer.from_pretrained(str(where))
         config = BertConfig.from_json_file(str(where / "config.json"))
         if state is None:
-            from safetensors.torch import load_file  # noqa: PLC0415
+            from safetensors.torch import load_file
 
             body = BertModel(config, add_pooling_layer=False)
             weights = {k.removeprefix("bert."): v for k, v in load_file(str(where / "model.safetensors")).items()}
@@ -189,7 +189,7 @@ class SentenceEncoder:
         """Logits, shape ``(len(texts), n_classes)``."""
         if self._net is None:
             raise ModelError("encoder: not fitted or not loaded; train with `slant train --encoder minilm`")
-        import torch  # noqa: PLC0415
+        import torch
 
         texts = list(texts)
         out = np.zeros((len(texts), self.n_classes))

@@ -18,8 +18,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slant.records.reviewed import write_jsonl
 from slant.errors import DataError, InputError
+from slant.records.reviewed import write_jsonl
 
 __all__ = [
     "ImportSummary",

@@ -10,8 +10,8 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from slant.errors import DataError, InputError
 from slant._files import schema
+from slant.errors import DataError, InputError
 
 __all__ = [
     "ReviewedRecords",

@@ -552,8 +552,8 @@ def demo(*, data_dir=None, port=8080, serve=True, project="slant demo", cache_di
     """`slant demo`: embedded server + the bundled sample article pushed with predictions."""
     from importlib.resources import as_file
 
-    from slant.model.core import load_model
     from slant._files import sample_article_path
+    from slant.model.core import load_model
     from slant.taxonomy.core import load_taxonomy
 
     stream = stream or sys.stdout
@@ -817,7 +817,7 @@ def refresh_predictions(studio, *, project, taxonomy, model, all_tasks=False, ba
     alone, so a rerun adds nothing twice. No task is created. The project's model
     version is then set, so annotators see the new predictions.
     """
-    from slant.studio.lsformat import prediction_json  # noqa: PLC0415
+    from slant.studio.lsformat import prediction_json
 
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size} must be at least 1")
@@ -861,9 +861,9 @@ def push_selected(studio, paths, *, project, taxonomy, model, n, strategy="uncer
     ``uncertainty``, ``informativeness`` and ``selection`` for the Data Manager. Returns
     ``(PushResult, Selection)``.
     """
-    from slant.studio.lsformat import tasks_with_predictions  # noqa: PLC0415
-    from slant.text.segment import read_documents  # noqa: PLC0415
-    from slant.loop.select import select_informative  # noqa: PLC0415
+    from slant.loop.select import select_informative
+    from slant.studio.lsformat import tasks_with_predictions
+    from slant.text.segment import read_documents
 
     target = _push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
     selection = select_informative(read_documents(target.paths), model=model, taxonomy=taxonomy, n=n, strategy=strategy,

@@ -171,7 +171,7 @@ class StudioServer:
             lines.append(f"  password:  {self.password}   (shown once; kept in {self.credentials_path})")
         else:
             lines.append(f"  password:  in {self.credentials_path}")
-        lines.append(f"  API token: in the same file; `slant push` uses it when no --url/--api-key is given")
+        lines.append("  API token: in the same file; `slant push` uses it when no --url/--api-key is given")
         return "\n".join(lines)
 
     def stop(self, *, kill=False, timeout=20):

@@ -15,8 +15,8 @@ from xml.etree import ElementTree as ET
 
 from jsonschema import Draft202012Validator
 
-from slant.errors import TaxonomyError
 from slant._files import default_taxonomy_path, schema
+from slant.errors import TaxonomyError
 
 __all__ = [
     "Category",
@@ -382,7 +382,7 @@ def _md_cell(text):
 def render_docs(taxonomy):
     """A Markdown table of the taxonomy's categories, grouped."""
     lines = [
-        f"| Group | Id | Name | Level | Hotkey | PTC | Definition |",
+        "| Group | Id | Name | Level | Hotkey | PTC | Definition |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     gnames = {g["id"]: g["name"] for g in taxonomy.groups}

@@ -182,7 +182,6 @@ def _chunks(text, paragraphs, title):
     A blank line, a title or byline line, a list bullet, or a short line without final
     punctuation (a line break that was meant, not hard wrapping) ends a sentence.
     """
-    head = []  # (line index) of title / byline among the first lines
     flat = [(p, s, e) for p, lines in enumerate(paragraphs) for s, e in lines]
     kinds = ["body"] * len(flat)
     if flat:
