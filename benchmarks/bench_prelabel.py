@@ -122,7 +122,7 @@ def _run_baseline(corpus, queue):
 
     from slant.model.core import read_seed
     from slant.taxonomy.core import load_taxonomy
-    from slant.text.segment import read_documents
+    from slant.text.documents import read_documents
 
     ids = list(load_taxonomy().ids)
     records, _ = read_seed()

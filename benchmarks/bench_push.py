@@ -35,7 +35,7 @@ from slant.model.core import load_model
 from slant.studio.core import connect, push, start_studio
 from slant.studio.lsformat import task_data, tasks_with_predictions
 from slant.taxonomy.core import load_taxonomy
-from slant.text.segment import read_documents
+from slant.text.documents import read_documents
 
 SUBJECTS = ["The council", "The ministry", "Port officials", "The union", "Regulators", "The mayor's office",
             "Local traders", "The commission", "Health inspectors", "The school board", "Residents", "The utility"]

@@ -14,7 +14,7 @@ from slant.cli.main import main
 from slant.errors import InputError
 from slant.loop.analyze import analyze, iter_predictions, render_html_page
 from slant.model.core import Prediction
-from slant.text.segment import make_document
+from slant.text.documents import make_document
 
 ARTICLE = """Council Slashes Library Hours
 
@@ -157,7 +157,7 @@ def test_table_output(default_model, article, tmp_path):
 
 
 def test_html_page_is_standalone_and_escaped(default_model, article):
-    doc = next(iter(__import__("slant.text.segment", fromlist=["read_documents"]).read_documents([article])))
+    doc = next(iter(__import__("slant.text.documents", fromlist=["read_documents"]).read_documents([article])))
     pairs = list(zip(doc.sentences, default_model.predict([s.text for s in doc.sentences])))
     page = render_html_page([(doc, pairs)], default_model, title='Report <"&">')
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")

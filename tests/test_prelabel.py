@@ -9,7 +9,7 @@ from slant.model.core import Prediction
 from slant.studio.core import project_config
 from slant.studio.lsformat import iter_batches, prediction_json, slant_id, task_data, tasks_with_predictions
 from slant.taxonomy.core import load_taxonomy
-from slant.text.segment import make_document
+from slant.text.documents import make_document
 
 ARTICLE = """Council Slashes Library Budget
 By Jane Roe

@@ -16,7 +16,7 @@ import pytest
 from slant.cli.main import main
 from slant.loop.registry import Registry
 from slant.taxonomy.core import load_taxonomy
-from slant.text.segment import read_documents
+from slant.text.documents import read_documents
 
 pytestmark = pytest.mark.integration
 

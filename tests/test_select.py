@@ -20,7 +20,7 @@ from slant.loop.train import retrain
 from slant.model.core import read_seed
 from slant.studio.lsformat import task_data
 from slant.taxonomy.core import load_taxonomy
-from slant.text.segment import make_document
+from slant.text.documents import make_document
 
 
 @pytest.fixture(scope="module")

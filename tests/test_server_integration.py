@@ -23,7 +23,7 @@ from slant.loop.train import Registry
 from slant.studio.core import connect_ml_backend, ensure_project, ml_backends, refresh_live_predictions
 from slant.studio.lsformat import prediction_json, task_data
 from slant.taxonomy.core import load_taxonomy
-from slant.text.segment import make_document
+from slant.text.documents import make_document
 
 pytestmark = pytest.mark.integration
 

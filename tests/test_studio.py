@@ -21,7 +21,7 @@ from slant.studio.core import (
     push,
 )
 from slant.taxonomy.core import load_taxonomy
-from slant.text.segment import read_documents
+from slant.text.documents import read_documents
 from test_prelabel import FakeModel
 
 ARTICLE = """Harbour Fees Rise Again

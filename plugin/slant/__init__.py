@@ -6,7 +6,8 @@ from slant.errors import DataError, InputError, ModelError, SlantError, StudioEr
 from slant.records.importers import import_brat, import_csv, import_ptc
 from slant.records.reviewed import iter_reviewed, load_reviewed, write_jsonl
 from slant.taxonomy.core import Taxonomy, check_taxonomy, load_taxonomy, render_config, render_docs
-from slant.text.segment import Document, Sentence, make_document, read_documents, split_sentences
+from slant.text.documents import Document, make_document, read_documents
+from slant.text.segment import Sentence, split_sentences
 
 __all__ = [
     "Document",

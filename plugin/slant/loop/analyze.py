@@ -18,7 +18,8 @@ import orjson
 from threadpoolctl import threadpool_limits
 
 from slant.errors import InputError
-from slant.text.segment import load_splitter, read_documents, read_raw
+from slant.text.documents import read_documents, read_raw
+from slant.text.segment import load_splitter
 
 __all__ = ["analyze", "iter_predictions", "prediction_record", "render_html_page", "FORMATS"]
 

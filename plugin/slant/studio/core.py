@@ -516,7 +516,7 @@ def push(studio, paths, *, project, taxonomy, model, batch_size=1000, cache_dir=
     once at the start, so a rerun after any failure adds exactly the missing tasks.
     `progress`, if given, is called with ``(batch, new_tasks_so_far)`` after each import.
     """
-    from slant.text.segment import read_documents
+    from slant.text.documents import read_documents
 
     target = _push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
     new_tasks, labels, last = 0, Counter(), None
@@ -863,7 +863,7 @@ def push_selected(studio, paths, *, project, taxonomy, model, n, strategy="uncer
     """
     from slant.loop.select import select_informative
     from slant.studio.lsformat import tasks_with_predictions
-    from slant.text.segment import read_documents
+    from slant.text.documents import read_documents
 
     target = _push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
     selection = select_informative(read_documents(target.paths), model=model, taxonomy=taxonomy, n=n, strategy=strategy,

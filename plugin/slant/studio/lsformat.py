@@ -2,7 +2,7 @@
 
 Nothing here talks to Label Studio; `studio.py` sends what this module builds.
 
->>> from slant.text.segment import make_document
+>>> from slant.text.documents import make_document
 >>> from slant.taxonomy.core import load_taxonomy
 >>> doc = make_document("The council slashed the budget. Critics say it is a scheme.", doc_id="d1")
 >>> [task_data(doc, taxonomy=load_taxonomy())[i]["text"] for i in (0, 1)]

@@ -1,0 +1,167 @@
+"""Documents: the `Document` type, `make_document`, and the readers of .txt, .md, .html
+and .jsonl files (`read_documents`, and `read_raw` for unsplit items sent to workers).
+
+>>> doc = make_document("Bridge Reopens\\n\\nMr. Lee said it was safe. “It is,” he said.")
+>>> [(s.kind, s.text) for s in doc.sentences]
+[('title', 'Bridge Reopens'), ('body', 'Mr. Lee said it was safe.'), ('body', '“It is,” he said.')]
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slant.errors import InputError
+from slant.text.markup import extract_html, extract_markdown
+from slant.text.segment import split_sentences
+
+__all__ = ["Document", "RawDocument", "make_document", "read_documents", "read_raw"]
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    text: str
+    title: str | None
+    source: str
+    sentences: tuple
+    meta: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+def _doc_hash(text):
+    return "doc-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def make_document(text, *, doc_id=None, source="", title=None, meta=None):
+    """A `Document` from text: sentences split, title taken from the first line if any.
+
+    Line endings are normalised to "\\n"; offsets refer to the returned `Document.text`.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    sentences = split_sentences(text, title=title)
+    if title is None and sentences and sentences[0].kind == "title":
+        title = sentences[0].text
+    return Document(
+        id=str(doc_id) if doc_id is not None else _doc_hash(text),
+        text=text, title=title, source=source, sentences=tuple(sentences), meta=dict(meta or {}),
+    )
+
+
+# --- reading files --------------------------------------------------------------------
+
+def _read_text(path):
+    """The UTF-8 text of a file, or an `InputError` saying what is wrong and what to do."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; pass the files inside it, e.g. {path}/*.txt") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    if b"\x00" in raw:
+        raise InputError(f"{path}: looks binary (NUL byte at offset {raw.index(0)}); pass a .txt, .md, .html or .jsonl file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 (byte {exc.start}: 0x{raw[exc.start]:02x}); "
+            f"convert it first, e.g. iconv -f latin1 -t utf-8 {path} > fixed.txt"
+        ) from None
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty; nothing to split")
+    return text
+
+
+def _jsonl_lines(path):
+    """``(line number, raw bytes)`` of each non-blank line of a JSONL file."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; pass the .jsonl file inside it") from None
+    seen = 0
+    with handle:
+        for lineno, raw in enumerate(handle, 1):
+            if raw.strip():
+                seen += 1
+                yield lineno, raw
+    if not seen:
+        raise InputError(f"{path}: the file is empty; it needs one JSON document per line")
+
+
+def _jsonl_document(path, lineno, raw):
+    try:
+        obj = json.loads(raw.decode("utf-8-sig" if lineno == 1 else "utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}:{lineno}: not UTF-8 (byte {exc.start} of the line); convert the file, e.g. with iconv -t utf-8") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno}); fix or remove the line") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"{path}:{lineno}: expected a JSON object with \"id\" and \"text\", got {type(obj).__name__}")
+    missing = [k for k in ("id", "text") if k not in obj]
+    if missing:
+        raise InputError(f"{path}:{lineno}: missing {' and '.join(repr(k) for k in missing)}; each line needs {{\"id\": ..., \"text\": ...}}")
+    if not isinstance(obj["text"], str) or not obj["text"].strip():
+        raise InputError(f"{path}:{lineno}: \"text\" of document {obj['id']!r} is empty or not a string; give it the article text")
+    meta = {k: v for k, v in obj.items() if k not in ("id", "text", "title", "source")}
+    source = obj.get("source") or obj.get("url") or path.name
+    return make_document(obj["text"], doc_id=obj["id"], source=str(source), title=obj.get("title"), meta=meta)
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """A document as read, not yet parsed or split: one JSONL line (bytes) or one file's text.
+
+    Cheap to send to a worker process; `document()` does the splitting there.
+    """
+    path: str
+    lineno: int  # the JSONL line; 0 for a whole file
+    raw: object  # bytes of a JSONL line, or the extracted text of a file
+    title: str | None = None
+
+    def document(self):
+        path = Path(self.path)
+        if self.lineno:
+            return _jsonl_document(path, self.lineno, self.raw)
+        return make_document(self.raw, doc_id=path.stem, source=path.name, title=self.title)
+
+    def size(self):
+        """About how many sentences the document holds, before splitting it."""
+        raw = self.raw
+        if self.lineno:
+            return raw.count(b". ") + raw.count(b"\\n") + 1
+        return raw.count(". ") + raw.count("\n") + 1
+
+
+def _read_one(path):
+    """Unsplit documents of one file: `RawDocument` items, checked as far as reading goes."""
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        for lineno, raw in _jsonl_lines(path):
+            yield RawDocument(str(path), lineno, raw)
+        return
+    text = _read_text(path)
+    title = None
+    if suffix in (".html", ".htm"):
+        text, title = extract_html(text)
+    elif suffix in (".md", ".markdown"):
+        text, title = extract_markdown(text)
+    if not text.strip():
+        raise InputError(f"{path}: no text left after extracting the {suffix[1:]} markup; check the file")
+    yield RawDocument(str(path), 0, text, title)
+
+
+def read_raw(paths):
+    """Stream `RawDocument` items from one path or many; `read_documents` splits them."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    for p in paths:
+        yield from _read_one(Path(p))
+
+
+def read_documents(paths):
+    """Stream `Document` objects from one path or many (.txt, .md, .html, .jsonl, ...)."""
+    for item in read_raw(paths):
+        yield item.document()
