@@ -1,0 +1,206 @@
+"""Label Studio commands: `slant studio`, `push`, `demo`, `pull`, and `import` (public
+corpora into the reviewed-label records `pull` writes)."""
+
+from pathlib import Path
+
+from slant.cli.common import (
+    add_models_option,
+    add_output_option,
+    add_studio_target_options,
+    add_taxonomy_option,
+    cache_dir,
+    check_output,
+    models_dir,
+    studio_target,
+)
+from slant.errors import SlantError
+
+__all__ = ["add_import", "add_pull", "add_studio"]
+
+POLICIES = ["majority", "unanimous", "ground-truth", "any"]
+
+
+# --- pull -------------------------------------------------------------------------------
+
+def _cmd_pull(args):
+    from slant.loop.pull import pull
+    from slant.studio.core import connect
+    from slant.taxonomy.core import load_taxonomy
+
+    check_output(args.out)
+    summary = pull(connect(*studio_target(args)), project=args.project, out=args.out,
+                   taxonomy=load_taxonomy(args.taxonomy), policy=args.policy, min_annotators=args.min_annotators)
+    print(summary.format())
+    return 0
+
+
+def add_pull(sub):
+    p = sub.add_parser("pull", help="export a Label Studio project's annotations as adjudicated reviewed labels")
+    p.add_argument("--project", required=True, metavar="NAME", help="project title or id")
+    add_output_option(p, "reviewed-label records to write", required=True, metavar="FILE.jsonl")
+    p.add_argument("--policy", choices=POLICIES, default="majority",
+                   help="adjudication: majority (> half), unanimous, ground-truth (else majority), any (union)")
+    p.add_argument("--min-annotators", type=int, default=0, metavar="K",
+                   help="skip tasks with fewer than K non-cancelled annotations (default 0: write every task)")
+    add_taxonomy_option(p)
+    add_studio_target_options(p)
+    p.set_defaults(func=_cmd_pull)
+
+
+# --- import ---------------------------------------------------------------------------
+
+def _cmd_import(args):
+    from slant.records.brat import import_brat
+    from slant.records.ptc import import_ptc
+    from slant.records.tabular import import_csv
+    from slant.taxonomy.core import load_taxonomy
+
+    check_output(args.out)
+    tax = load_taxonomy(args.taxonomy)
+    if args.corpus == "csv":
+        summary = import_csv(
+            args.path, text_col=args.text_col, label_col=args.label_col, taxonomy=tax, out=args.out,
+            mapping=args.map, sep=args.sep, quoting=args.quoting, id_col=args.id_col, doc_col=args.doc_col,
+        )
+    else:
+        importer = import_ptc if args.corpus == "ptc" else import_brat
+        summary = importer(args.path, taxonomy=tax, out=args.out)
+    print(summary.format())
+    return 0
+
+
+def add_import(sub):
+    p = sub.add_parser("import", help="turn a public corpus into reviewed-label JSONL")
+    isub = p.add_subparsers(dest="corpus", required=True)
+    helps = {
+        "ptc": ("DIR", "Propaganda Techniques Corpus folder (train-articles/ + train-labels-task-flc-tc/)"),
+        "brat": ("DIR", "brat attribution folder (text/ + attributions/, or .txt beside .ann)"),
+        "csv": ("FILE", "CSV/TSV with a sentence column and a label column"),
+    }
+    for name, (meta, text) in helps.items():
+        c = isub.add_parser(name, help=text)
+        c.add_argument("path", metavar=meta, help=text)
+        add_output_option(c, "reviewed-label records to write", required=True, metavar="OUT.jsonl")
+        add_taxonomy_option(c, "taxonomy whose mappings translate the labels (default: built-in)")
+        c.set_defaults(func=_cmd_import)
+        if name == "csv":
+            c.add_argument("--text-col", required=True, metavar="C", help="column holding the sentence")
+            c.add_argument("--label-col", required=True, metavar="C", help="column holding labels ('|' or ';' between several)")
+            c.add_argument("--map", metavar="SPEC", help='label values to category ids, e.g. "SUBJ=epistemic_framing,OBJ=" (empty: no label)')
+            c.add_argument("--id-col", metavar="C", help="column with a sentence id (default: <file stem>-<row>)")
+            c.add_argument("--doc-col", metavar="C", help="column with a document id (default: each row is a document)")
+            c.add_argument("--sep", metavar="S", help="field separator (default: tab for .tsv, sniffed otherwise)")
+            c.add_argument("--quoting", choices=["none", "minimal"],
+                           help="'none' reads quote marks as text (default for tab-separated files), 'minimal' is CSV quoting")
+
+
+# --- studio, push, demo ------------------------------------------------------------------
+
+def _cmd_studio(args):
+    from slant.studio.core import run_studio
+
+    return run_studio(data_dir=args.data_dir, port=args.port, host=args.host)
+
+
+def _check_push_args(args):
+    if args.refresh and args.files:
+        raise SlantError("--refresh adds predictions to the project's existing tasks and reads no files; "
+                         "drop the FILE arguments (or drop --refresh to push them)")
+    if args.refresh and args.select is not None:
+        raise SlantError("--refresh and --select do different things; run them as two commands")
+    if not args.refresh and not args.files:
+        raise SlantError("slant push: pass one or more FILEs to push, or --refresh to update existing tasks")
+    if args.all_tasks and not args.refresh:
+        raise SlantError("--all goes with --refresh (refresh annotated tasks too)")
+    if args.strategy and args.select is None:
+        raise SlantError("--strategy goes with --select N")
+
+
+def _push_model(args, taxonomy):
+    """--model as a directory or a registered version; default: the promoted model."""
+    from slant.loop.train import Registry
+    from slant.model.core import load_model
+
+    if args.model and Path(args.model).is_dir():
+        return load_model(args.model, taxonomy=taxonomy, cache_dir=cache_dir())
+    registry = Registry(models_dir(args))
+    if args.model:
+        return registry.load(args.model, taxonomy)
+    return registry.current_model(taxonomy, cache_dir=cache_dir())
+
+
+def _push_loop(args, studio, model, taxonomy):
+    from slant.studio.core import push_selected, refresh_predictions
+
+    if args.refresh:
+        result = refresh_predictions(studio, project=args.project, taxonomy=taxonomy, model=model,
+                                     all_tasks=args.all_tasks, batch_size=args.batch_size)
+        print(result.summary())
+        return 0
+    result, selection = push_selected(studio, args.files, project=args.project, taxonomy=taxonomy, model=model,
+                                      n=args.select, strategy=args.strategy or "uncertainty",
+                                      batch_size=args.batch_size, cache_dir=cache_dir())
+    print(selection.summary())
+    print(result.summary())
+    return 0
+
+
+def _cmd_push(args):
+    from slant.studio.core import ConsoleProgress, connect, count_documents, push
+    from slant.taxonomy.core import load_taxonomy
+
+    taxonomy = load_taxonomy(args.taxonomy)
+    _check_push_args(args)
+    url, key = studio_target(args)
+    studio = connect(url, key)
+    model = _push_model(args, taxonomy)
+    if args.refresh or args.select is not None:
+        return _push_loop(args, studio, model, taxonomy)
+    with ConsoleProgress(total=count_documents(args.files)) as progress:
+        result = push(studio, args.files, project=args.project, taxonomy=taxonomy, model=model,
+                      batch_size=args.batch_size, cache_dir=cache_dir(), progress=progress)
+    print(result.summary())
+    return 0
+
+
+def _cmd_demo(args):
+    from slant.studio.core import demo
+
+    demo(data_dir=args.data_dir, port=args.port, serve=not args.no_serve, cache_dir=cache_dir())
+    return 0
+
+
+def _add_push_loop_options(p):
+    p.add_argument("--refresh", action="store_true",
+                   help="add predictions of the model to existing tasks nobody annotated; adds no task")
+    p.add_argument("--all", dest="all_tasks", action="store_true", help="with --refresh: annotated tasks too")
+    p.add_argument("--select", type=int, metavar="N", help="push only the N most informative new sentences (streamed)")
+    p.add_argument("--strategy", choices=["uncertainty", "margin", "entropy", "diverse"],
+                   help="with --select: how to score informativeness (default uncertainty)")
+    add_models_option(p)
+
+
+def add_studio(sub):
+    """`slant studio`, `slant push` and `slant demo`."""
+    p = sub.add_parser("studio", help="run a local Label Studio (needs the studio extra)")
+    p.add_argument("--port", type=int, default=8080, help="port to try first (default 8080; the next free one is used if busy)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--data-dir", metavar="DIR", help="database, media and credentials (default ~/.local/share/slant/studio)")
+    p.set_defaults(func=_cmd_studio)
+
+    p = sub.add_parser("push", help="pre-label documents and send them to a Label Studio project")
+    p.add_argument("files", nargs="*", metavar="FILE", help=".txt, .md, .html or .jsonl documents (none with --refresh)")
+    p.add_argument("--project", required=True, metavar="NAME", help="project title (created when missing)")
+    add_taxonomy_option(p)
+    p.add_argument("--model", metavar="DIR|VERSION",
+                   help="model directory or registered version (default: the promoted model, else the built-in seed model)")
+    _add_push_loop_options(p)
+    p.add_argument("--batch-size", type=int, default=1000, metavar="N", help="tasks per import request (default 1000)")
+    add_studio_target_options(p)
+    p.set_defaults(func=_cmd_push)
+
+    p = sub.add_parser("demo", help="start a local Label Studio and push the sample article into 'slant demo'")
+    p.add_argument("--no-serve", action="store_true", help="exit after pushing (stops the server it started)")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--data-dir", metavar="DIR", help="as for `slant studio`")
+    p.set_defaults(func=_cmd_demo)
