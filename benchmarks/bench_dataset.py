@@ -19,7 +19,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from slant.records import importers as importers
+from slant.records import brat, ptc, tabular
 from slant.records import reviewed as dataset
 from slant.taxonomy.core import load_taxonomy
 
@@ -77,12 +77,12 @@ def main(argv=None):
         print(f"baseline (jsonschema on every line): {slow_s:7.2f} s  {len(records) / slow_s:9.0f} records/s")
         print(f"ratio baseline / slant: {slow_s / fast_s:.2f}x; iter_reviewed peak traced memory {stream_peak:.1f} MiB")
         tax = load_taxonomy()
-        for name, src, fn in (("ptc", args.ptc, importers.import_ptc), ("brat", args.brat, importers.import_brat)):
+        for name, src, fn in (("ptc", args.ptc, ptc.import_ptc), ("brat", args.brat, brat.import_brat)):
             if src:
                 summary = fn(src, taxonomy=tax, out=Path(tmp) / f"{name}.jsonl")
                 print(summary.format().splitlines()[0])
         if args.csv:
-            summary = importers.import_csv(args.csv, text_col="sentence", label_col="label", taxonomy=tax,
+            summary = tabular.import_csv(args.csv, text_col="sentence", label_col="label", taxonomy=tax,
                                          out=Path(tmp) / "csv.jsonl", mapping="SUBJ=epistemic_framing,OBJ=")
             print(summary.format().splitlines()[0])
     return 0 if fast_s < slow_s else 1

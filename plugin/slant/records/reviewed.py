@@ -1,7 +1,7 @@
 """Reviewed-label records: read, validate, default, migrate, write.
 
 A reviewed record is one sentence with its adjudicated labels
-(schemas/reviewed.schema.json): what `slant pull` and the importers (importers.py) write
+(schemas/reviewed.schema.json): what `slant pull` and the importers (ptc.py, brat.py, tabular.py) write
 and `slant train`, `slant evaluate` and `slant agreement` read.
 """
 
