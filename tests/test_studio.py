@@ -132,7 +132,7 @@ def test_plan_config(tmp_path, tax):
     assert plan_config(current, tax) is None
     assert "slant:taxonomy" in current and LabelInterface(current)  # the marker keeps the config valid
     # Built by hand with the same categories: adopted.
-    from slant.taxonomy.core import render_config
+    from slant.taxonomy.config import render_config
 
     assert plan_config(render_config(tax), tax) == current
     renamed = _taxonomy_variant(tmp_path, tax, "r.json", version="1.1.0", rename=("doubt", "casting_doubt"),

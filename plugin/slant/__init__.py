@@ -7,7 +7,7 @@ from slant.records.brat import import_brat
 from slant.records.ptc import import_ptc
 from slant.records.reviewed import iter_reviewed, load_reviewed, write_jsonl
 from slant.records.tabular import import_csv
-from slant.taxonomy.core import Taxonomy, check_taxonomy, load_taxonomy, render_config, render_docs
+from slant.taxonomy import Taxonomy, check_taxonomy, load_taxonomy, render_config, render_docs
 from slant.text.documents import Document, make_document, read_documents
 from slant.text.segment import Sentence, split_sentences
 

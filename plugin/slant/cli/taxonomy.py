@@ -14,7 +14,7 @@ def _cmd_check(args):
 
 
 def _cmd_config(args):
-    from slant.taxonomy.core import load_taxonomy, render_config
+    from slant.taxonomy import load_taxonomy, render_config
 
     check_output(args.out)
     write_out(render_config(load_taxonomy(args.file)), args.out)
@@ -22,7 +22,7 @@ def _cmd_config(args):
 
 
 def _cmd_docs(args):
-    from slant.taxonomy.core import load_taxonomy, render_docs
+    from slant.taxonomy import load_taxonomy, render_docs
 
     check_output(args.out)
     write_out(render_docs(load_taxonomy(args.file)), args.out)

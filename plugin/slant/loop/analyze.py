@@ -18,13 +18,13 @@ import orjson
 from threadpoolctl import threadpool_limits
 
 from slant.errors import InputError
+from slant.taxonomy.config import PALETTE
 from slant.text.documents import read_documents, read_raw
 from slant.text.segment import load_splitter
 
 __all__ = ["analyze", "iter_predictions", "prediction_record", "render_html_page", "FORMATS"]
 
 FORMATS = ("table", "jsonl", "html")
-_PALETTE = ["#d62728", "#9467bd", "#ff7f0e", "#2ca02c", "#17becf", "#1f77b4", "#e377c2", "#8c564b", "#bcbd22", "#7f7f7f"]
 
 
 def iter_predictions(documents, model, *, batch_size=2000, explain=True):
@@ -82,7 +82,7 @@ def prediction_record(doc, sentence, pred, model_version):
 
 
 def _colors(taxonomy):
-    return {c.id: (c.color or _PALETTE[i % len(_PALETTE)]) for i, c in enumerate(taxonomy.categories)}
+    return {c.id: (c.color or PALETTE[i % len(PALETTE)]) for i, c in enumerate(taxonomy.categories)}
 
 
 # --- HTML ---------------------------------------------------------------------------

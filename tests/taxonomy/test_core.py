@@ -1,14 +1,15 @@
+"""Taxonomies (slant.taxonomy.core): loading, validation with paths and fixes, migrations, hash."""
+
 import copy
 import json
 import re
 
 import pytest
-from label_studio_sdk.label_interface import LabelInterface
 
 from slant._files import default_taxonomy_path
 from slant.cli.main import main
 from slant.errors import TaxonomyError
-from slant.taxonomy.core import CHOICES_NAME, SPANS_NAME, TEXT_NAME, load_taxonomy, render_config, render_docs
+from slant.taxonomy.core import load_taxonomy, taxonomy_from_data
 
 REQUIRED_IDS = [
     "loaded_language", "name_calling", "exaggeration", "attribution_named", "attribution_vague",
@@ -132,53 +133,6 @@ def test_migrations_map_old_labels(tmp_path, default_data):
     assert unknown == ["mystery"]
 
 
-def test_config_is_accepted_by_label_interface_with_every_category():
-    tax = load_taxonomy()
-    li = LabelInterface(render_config(tax))
-    choices = li.get_control(CHOICES_NAME)
-    spans = li.get_control(SPANS_NAME)
-    assert set(choices.labels) == {c.name for c in tax.categories if c.sentence_level}
-    assert set(spans.labels) == {c.name for c in tax.categories if c.span_level}
-    assert {c.name for c in tax.categories} == set(choices.labels) | set(spans.labels)
-    prediction = {
-        "model_version": "test",
-        "result": [
-            {"from_name": CHOICES_NAME, "to_name": TEXT_NAME, "type": "choices",
-             "value": {"choices": ["Loaded language", "Attribution to a vague source"]}},
-            {"from_name": SPANS_NAME, "to_name": TEXT_NAME, "type": "labels",
-             "value": {"start": 4, "end": 11, "text": "slashed", "labels": ["Loaded language"]}},
-        ],
-    }
-    assert li.validate_prediction(prediction)
-    bad = copy.deepcopy(prediction)
-    bad["result"][0]["value"]["choices"] = ["loaded_language"]
-    assert not li.validate_prediction(bad)
-
-
-def test_config_escapes_hostile_names(tmp_path, default_data):
-    name = '<b>"Us" & them</b>'
-    hint = "Mark <script>alert('x')</script> & friends"
-    path = _write(tmp_path, _mutate(default_data, lambda d: d["categories"][0].update(name=name, description=hint)))
-    xml = render_config(load_taxonomy(path))
-    assert "<b>" not in xml and "<script>" not in xml
-    li = LabelInterface(xml)
-    assert name in li.get_control(CHOICES_NAME).labels
-    assert name in li.get_control(SPANS_NAME).labels
-
-
-def test_config_command_writes_file(tmp_path):
-    out = tmp_path / "config.xml"
-    assert main(["taxonomy", "config", str(default_taxonomy_path()), "-o", str(out)]) == 0
-    assert out.read_text(encoding="utf-8").startswith("<View>")
-
-
-def test_docs_table_lists_every_category():
-    tax = load_taxonomy()
-    md = render_docs(tax)
-    for c in tax.categories:
-        assert f"`{c.id}`" in md
-
-
 def test_hash_ignores_wording_but_not_ids(tmp_path, default_data):
     base = load_taxonomy().hash
     reworded = load_taxonomy(_write(tmp_path, _mutate(default_data, lambda d: d["categories"][0].update(description="Other words for annotators."))))
@@ -187,9 +141,20 @@ def test_hash_ignores_wording_but_not_ids(tmp_path, default_data):
     assert renamed.hash != base
 
 
-def test_docs_taxonomy_md_is_current():
-    from pathlib import Path
+def test_taxonomy_from_data_round_trips_raw_and_lists_every_problem(default_data):
+    tax = load_taxonomy()
+    again = taxonomy_from_data(tax.raw, "again")
+    assert again.ids == tax.ids and again.hash == tax.hash and again.source == "again"
+    broken = copy.deepcopy(default_data)
+    broken["categories"][1]["id"] = broken["categories"][0]["id"]
+    broken["version"] = "one"
+    with pytest.raises(TaxonomyError, match=r"taxonomy <memory>: 2 problems") as info:
+        taxonomy_from_data(broken)
+    assert {p.path for p in info.value.problems} == {"categories[1].id", "version"}
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "taxonomy.md").read_text(encoding="utf-8")
-    table = doc.split("<!-- BEGIN GENERATED TABLE -->\n", 1)[1].split("<!-- END GENERATED TABLE -->", 1)[0]
-    assert table == render_docs(load_taxonomy()), "regenerate with: slant taxonomy docs labels/rhetoric.json"
+
+def test_package_api():
+    import slant.taxonomy as api
+
+    assert sorted(api.__all__) == ["Taxonomy", "check_taxonomy", "load_taxonomy", "render_config", "render_docs", "taxonomy_from_data"]
+    assert api.load_taxonomy is load_taxonomy and api.check_taxonomy({}) != []
