@@ -7,7 +7,10 @@ Used by `slant.agreement.core`; docs/agreement.md gives the formulas and their r
 
 import numpy as np
 
-__all__ = ["krippendorff_alpha"]
+__all__ = [
+    "annotator_agreement", "binary_coefficients", "bootstrap_sums", "cohen_kappas", "json_number", "krippendorff_alpha",
+    "nanmean", "percentile_ci", "quiet_warnings", "set_alphas", "unit_counts", "unit_stats",
+]
 
 
 def krippendorff_alpha(reliability_data):
@@ -43,7 +46,7 @@ def krippendorff_alpha(reliability_data):
 
 # --- binary coefficients from per-unit sums ---------------------------------------------
 
-def _unit_counts(r):
+def unit_counts(r):
     """Coders per unit (m) and coders marking each category per unit (K1)."""
     m = np.bincount(r.unit, minlength=r.n_units)
     K1 = np.zeros((r.n_units, r.Y.shape[1]), dtype=np.int64)
@@ -53,7 +56,7 @@ def _unit_counts(r):
     return m, K1
 
 
-def _unit_stats(m, K1):
+def unit_stats(m, K1):
     """Per-unit additive contributions: every coefficient below is a function of their sums.
 
     Columns: pairable, n (values in pairable units), rated; then per category the
@@ -76,7 +79,7 @@ def _unit_stats(m, K1):
     return out
 
 
-def _coefficients(sums, n_cat):
+def binary_coefficients(sums, n_cat):
     """Alpha, observed agreement, Fleiss' kappa and AC1 from summed unit stats (rows = samples)."""
     sums = np.atleast_2d(sums)
     n_pair, n, n_rated = sums[:, 0:1], sums[:, 1:2], sums[:, 2:3]
@@ -95,7 +98,7 @@ def _coefficients(sums, n_cat):
     return {"alpha": alpha, "observed_agreement": observed, "fleiss_kappa": fleiss, "ac1": ac1}
 
 
-def _bootstrap_sums(stats, replicates, seed):
+def bootstrap_sums(stats, replicates, seed):
     """Summed unit stats of `replicates` resamples of the units (with replacement).
 
     Each resample is a row of multinomial unit counts, so a block of replicates is one
@@ -117,15 +120,15 @@ def _bootstrap_sums(stats, replicates, seed):
     return out
 
 
-def _ci(reps, confidence):
+def percentile_ci(reps, confidence):
     """Percentile interval (Efron & Tibshirani 1993, ch. 13) per column; NaN replicates dropped."""
     tail = (1 - confidence) / 2 * 100
-    with np.errstate(invalid="ignore"), _quiet():
+    with np.errstate(invalid="ignore"), quiet_warnings():
         lo, hi = np.nanpercentile(reps, [tail, 100 - tail], axis=0)
     return lo, hi, np.isnan(reps).sum(0)
 
 
-class _quiet:
+class quiet_warnings:
     def __enter__(self):
         import warnings
         self._w = warnings.catch_warnings()
@@ -136,12 +139,12 @@ class _quiet:
         return self._w.__exit__(*exc)
 
 
-def _nanmean(x, axis=None):
-    with _quiet():
+def nanmean(x, axis=None):
+    with quiet_warnings():
         return np.nanmean(x, axis=axis)
 
 
-def _num(x):
+def json_number(x):
     """JSON number or None for undefined (NaN) values."""
     return None if x is None or not np.isfinite(x) else float(x)
 
@@ -153,7 +156,7 @@ def _coder_rows(r):
     return np.split(order, np.cumsum(np.bincount(r.coder, minlength=len(r.coders)))[:-1])
 
 
-def _cohen(r):
+def cohen_kappas(r):
     """Cohen's kappa per category for every annotator pair on the units they share."""
     k, n_cat = len(r.coders), r.Y.shape[1]
     kappa = np.full((n_cat, k, k), np.nan)
@@ -184,7 +187,7 @@ def _masi_table(n_cat):
     return 1 - jaccard * monotonicity  # entries with |A & B| > min(|A|, |B|) are never looked up
 
 
-def _set_alphas(r, m):
+def set_alphas(r, m):
     """Alpha over whole label sets: nominal (exact set) and MASI distance (partial credit)."""
     rows = np.flatnonzero(m[r.unit] >= 2)
     if not len(rows):
@@ -221,7 +224,7 @@ def _set_alphas(r, m):
                 1 - masi_o / masi_e if masi_e > 0 else np.nan, len(V))
 
 
-def _annotators(r, m, K1):
+def annotator_agreement(r, m, K1):
     """Per annotator: tasks, and agreement and kappa with the others' majority (leave-one-out)."""
     others = (m[r.unit] - 1)[:, None]
     pos = K1[r.unit] - r.Y
@@ -242,5 +245,5 @@ def _annotators(r, m, K1):
     tasks, multi = np.bincount(r.coder, minlength=k), per(others[:, 0] >= 1)
     marks = per(r.Y.sum(1)) / np.maximum(tasks, 1)
     return [{"annotator": name, "tasks": int(tasks[a]), "shared_tasks": int(multi[a]), "decisions": int(n[a]),
-             "agreement_with_majority": _num(po[a]), "kappa_with_majority": _num(kappa[a]),
-             "labels_per_task": _num(marks[a])} for a, name in enumerate(r.coders)]
+             "agreement_with_majority": json_number(po[a]), "kappa_with_majority": json_number(kappa[a]),
+             "labels_per_task": json_number(marks[a])} for a, name in enumerate(r.coders)]

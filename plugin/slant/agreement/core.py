@@ -16,20 +16,20 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from slant.agreement.coefficients import (
-    _annotators,
-    _bootstrap_sums,
-    _ci,
-    _coefficients,
-    _cohen,
-    _nanmean,
-    _num,
-    _quiet,
-    _set_alphas,
-    _unit_counts,
-    _unit_stats,
+    annotator_agreement,
+    binary_coefficients,
+    bootstrap_sums,
+    cohen_kappas,
+    json_number,
     krippendorff_alpha,
+    nanmean,
+    percentile_ci,
+    quiet_warnings,
+    set_alphas,
+    unit_counts,
+    unit_stats,
 )
-from slant.agreement.spans import _model, _spans, span_agreement
+from slant.agreement.spans import model_agreement, pairwise_span_f1, span_agreement
 from slant.errors import DataError, InputError
 
 __all__ = ["agreement_from_file", "compute_agreement", "krippendorff_alpha", "span_agreement"]
@@ -191,11 +191,11 @@ def _matrix(n_cols, lengths, cols):
 # --- the report -------------------------------------------------------------------------
 
 def _category_table(r, taxonomy, ids, bootstrap, seed, confidence, warnings, label="", adjudicated=None):
-    m, K1 = _unit_counts(r)
-    stats = _unit_stats(m, K1)
-    point = {k: v[0] for k, v in _coefficients(stats.sum(0), len(ids)).items()}
-    kappa, shared = _cohen(r)
-    with _quiet():
+    m, K1 = unit_counts(r)
+    stats = unit_stats(m, K1)
+    point = {k: v[0] for k, v in binary_coefficients(stats.sum(0), len(ids)).items()}
+    kappa, shared = cohen_kappas(r)
+    with quiet_warnings():
         pairs = np.triu(shared > 0, 1)
         cohen = np.array([np.nanmean(kappa[c][pairs]) if pairs.any() else np.nan for c in range(len(ids))])
     # Means cover the categories that vary (alpha defined): a category nobody used carries no
@@ -203,10 +203,10 @@ def _category_table(r, taxonomy, ids, bootstrap, seed, confidence, warnings, lab
     used = np.isfinite(point["alpha"])
     ci = {}
     if bootstrap:
-        coef = _coefficients(_bootstrap_sums(stats, bootstrap, seed), len(ids))
+        coef = binary_coefficients(bootstrap_sums(stats, bootstrap, seed), len(ids))
         for key in ("alpha", "ac1"):
-            reps = np.column_stack([coef[key], _nanmean(coef[key][:, used], axis=1)])
-            lo, hi, dropped = _ci(reps, confidence)
+            reps = np.column_stack([coef[key], nanmean(coef[key][:, used], axis=1)])
+            lo, hi, dropped = percentile_ci(reps, confidence)
             ci[key] = (lo, hi)
             for c in np.flatnonzero(dropped[:-1] > 0):
                 warnings.append(f"{label}{ids[c]}: {key} undefined in {dropped[c]} of {bootstrap} bootstrap "
@@ -217,25 +217,25 @@ def _category_table(r, taxonomy, ids, bootstrap, seed, confidence, warnings, lab
     for c, cid in enumerate(ids):
         cat = taxonomy.category(cid)
         row = {"id": cid, "name": cat.name, "level": cat.level, "units": int((m >= 2).sum()),
-               "prevalence": _num(prevalence[c]),
-               "prevalence_adjudicated": None if adjudicated is None else _num(adjudicated[c]),
-               "observed_agreement": _num(point["observed_agreement"][c]), "cohen_kappa": _num(cohen[c]),
-               "cohen_pairs": int(np.isfinite(kappa[c][pairs]).sum()), "fleiss_kappa": _num(point["fleiss_kappa"][c]),
-               "alpha": _num(point["alpha"][c]), "alpha_ci": None, "ac1": _num(point["ac1"][c]), "ac1_ci": None}
+               "prevalence": json_number(prevalence[c]),
+               "prevalence_adjudicated": None if adjudicated is None else json_number(adjudicated[c]),
+               "observed_agreement": json_number(point["observed_agreement"][c]), "cohen_kappa": json_number(cohen[c]),
+               "cohen_pairs": int(np.isfinite(kappa[c][pairs]).sum()), "fleiss_kappa": json_number(point["fleiss_kappa"][c]),
+               "alpha": json_number(point["alpha"][c]), "alpha_ci": None, "ac1": json_number(point["ac1"][c]), "ac1_ci": None}
         for key in ci:
             lo, hi = ci[key][0][c], ci[key][1][c]
-            row[f"{key}_ci"] = [_num(lo), _num(hi)] if np.isfinite(lo) and np.isfinite(hi) else None
+            row[f"{key}_ci"] = [json_number(lo), json_number(hi)] if np.isfinite(lo) and np.isfinite(hi) else None
         cats.append(row)
     flat = [c["id"] for c in cats if c["alpha"] is None and c["units"]]
     if flat:
         warnings.append(f"{label}no variation in {', '.join(flat)}: every annotator gave the same answer on every "
                         "unit, so alpha and kappa are undefined, AC1 is 1 by construction, and the means leave "
                         "these categories out")
-    mean = {k: _num(_nanmean(point[k][used])) for k in ("observed_agreement", "fleiss_kappa", "alpha", "ac1")}
-    mean.update(cohen_kappa=_num(_nanmean(cohen[used])), alpha_ci=None, ac1_ci=None, categories=int(used.sum()))
+    mean = {k: json_number(nanmean(point[k][used])) for k in ("observed_agreement", "fleiss_kappa", "alpha", "ac1")}
+    mean.update(cohen_kappa=json_number(nanmean(cohen[used])), alpha_ci=None, ac1_ci=None, categories=int(used.sum()))
     for key in ci:
         lo, hi = ci[key][0][-1], ci[key][1][-1]
-        mean[f"{key}_ci"] = [_num(lo), _num(hi)] if np.isfinite(lo) and np.isfinite(hi) else None
+        mean[f"{key}_ci"] = [json_number(lo), json_number(hi)] if np.isfinite(lo) and np.isfinite(hi) else None
     return cats, mean, (m, K1, kappa, shared)
 
 
@@ -289,8 +289,8 @@ def _compute(records, taxonomy, by, bootstrap, seed, confidence, source, where):
         warnings.append(f"{duplicates} repeated annotations by the same annotator on a unit: the last one was used")
     cats, mean, (m, K1, kappa, shared) = _category_table(r, taxonomy, ids, bootstrap, seed, confidence, warnings,
                                                          adjudicated=adjudicated.mean(0))
-    set_nominal, set_masi, n_sets = _set_alphas(r, m)
-    with _quiet():
+    set_nominal, set_masi, n_sets = set_alphas(r, m)
+    with quiet_warnings():
         kappa_mean = np.nanmean(kappa, axis=0) if len(ids) else np.full(shared.shape, np.nan)
     per_unit = np.bincount(m[m >= 1])
     return {
@@ -301,14 +301,14 @@ def _compute(records, taxonomy, by, bootstrap, seed, confidence, source, where):
                     "annotators": len(r.coders), "annotations": int(len(r.unit)),
                     "annotators_per_unit": {str(k): int(v) for k, v in enumerate(per_unit) if k and v}},
         "categories": cats,
-        "overall": {"mean": mean, "alpha_label_sets": _num(set_nominal), "alpha_masi": _num(set_masi),
+        "overall": {"mean": mean, "alpha_label_sets": json_number(set_nominal), "alpha_masi": json_number(set_masi),
                     "distinct_label_sets": int(n_sets)},
         "pairwise": {"annotators": r.coders, "shared_units": shared.tolist(),
-                     "cohen_kappa_mean": [[_num(x) for x in row] for row in kappa_mean],
-                     "cohen_kappa": {cid: [[_num(x) for x in row] for row in kappa[c]] for c, cid in enumerate(ids)}},
-        "annotators": _annotators(r, m, K1),
-        "spans": _spans(r, list(taxonomy.span_ids)) if taxonomy.span_ids else None,
-        "model": _model(predicted, adjudicated, versions, ids, {c["id"]: c["alpha"] for c in cats}),
+                     "cohen_kappa_mean": [[json_number(x) for x in row] for row in kappa_mean],
+                     "cohen_kappa": {cid: [[json_number(x) for x in row] for row in kappa[c]] for c, cid in enumerate(ids)}},
+        "annotators": annotator_agreement(r, m, K1),
+        "spans": pairwise_span_f1(r, list(taxonomy.span_ids)) if taxonomy.span_ids else None,
+        "model": model_agreement(predicted, adjudicated, versions, ids, {c["id"]: c["alpha"] for c in cats}),
         "groups": _groups(records, r, unit_record, adjudicated, by, taxonomy, ids, bootstrap, seed, confidence, warnings),
         "warnings": warnings,
     }

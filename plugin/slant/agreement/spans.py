@@ -6,9 +6,9 @@ from collections import Counter
 
 import numpy as np
 
-from slant.agreement.coefficients import _coefficients, _nanmean, _num
+from slant.agreement.coefficients import binary_coefficients, json_number, nanmean
 
-__all__ = ["span_agreement"]
+__all__ = ["model_agreement", "pairwise_span_f1", "span_agreement"]
 
 
 # --- spans ------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ def span_agreement(spans_a, spans_b):
     return exact, overlap, len(a) + len(b)
 
 
-def _spans(r, span_ids):
+def pairwise_span_f1(r, span_ids):
     """Pairwise span F1 per span category, pooled over annotator pairs and units."""
     totals = [[0, 0, 0, 0] for _ in span_ids]  # pairs compared, exact, overlap, regions
     by_row = {}
@@ -75,12 +75,12 @@ def _spans(r, span_ids):
     for c, cid in enumerate(span_ids):
         pairs, exact, overlap, regions = totals[c]
         out.append({"id": cid, "pairs": int(pairs), "regions": int(regions),
-                    "exact_f1": _num(2 * exact / regions) if regions else None,
-                    "overlap_f1": _num(2 * overlap / regions) if regions else None})
+                    "exact_f1": json_number(2 * exact / regions) if regions else None,
+                    "overlap_f1": json_number(2 * overlap / regions) if regions else None})
     pairs, exact, overlap, regions = totals.sum(0)
     overall = {"pairs": int(pairs), "regions": int(regions),
-               "exact_f1": _num(2 * exact / regions) if regions else None,
-               "overlap_f1": _num(2 * overlap / regions) if regions else None}
+               "exact_f1": json_number(2 * exact / regions) if regions else None,
+               "overlap_f1": json_number(2 * overlap / regions) if regions else None}
     return {"categories": out, "overall": overall}
 
 
@@ -89,24 +89,24 @@ def _spans(r, span_ids):
 def _model_block(P, A, ids, human):
     n = len(P)
     tp, pp, ap, po = (P & A).sum(0), P.sum(0), A.sum(0), (P == A).mean(0)
-    # two coders on every unit: the summed unit stats of _unit_stats follow from the confusion counts
+    # two coders on every unit: the summed unit stats of unit_stats follow from the confusion counts
     differ = pp + ap - 2 * tp
     sums = np.concatenate([[n, 2 * n, n], pp + ap, differ, n - differ, (pp + ap) / 2])
-    coef = {k: v[0] for k, v in _coefficients(sums, len(ids)).items()}
+    coef = {k: v[0] for k, v in binary_coefficients(sums, len(ids)).items()}
     with np.errstate(divide="ignore", invalid="ignore"):
         pe = (pp / n) * (ap / n) + (1 - pp / n) * (1 - ap / n)
         kappa = np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
         prec, rec = tp / pp, tp / ap
         f1 = 2 * tp / (pp + ap)
-    cats = [{"id": c, "alpha": _num(coef["alpha"][i]), "human_alpha": human.get(c),
-             "cohen_kappa": _num(kappa[i]), "ac1": _num(coef["ac1"][i]),
-             "observed_agreement": _num(po[i]), "precision": _num(prec[i]), "recall": _num(rec[i]),
-             "f1": _num(f1[i])} for i, c in enumerate(ids)]
+    cats = [{"id": c, "alpha": json_number(coef["alpha"][i]), "human_alpha": human.get(c),
+             "cohen_kappa": json_number(kappa[i]), "ac1": json_number(coef["ac1"][i]),
+             "observed_agreement": json_number(po[i]), "precision": json_number(prec[i]), "recall": json_number(rec[i]),
+             "f1": json_number(f1[i])} for i, c in enumerate(ids)]
     return {"units": int(len(P)), "categories": cats,
-            "mean_alpha": _num(_nanmean(coef["alpha"])), "mean_kappa": _num(_nanmean(kappa))}
+            "mean_alpha": json_number(nanmean(coef["alpha"])), "mean_kappa": json_number(nanmean(kappa))}
 
 
-def _model(P, A, versions, ids, human):
+def model_agreement(P, A, versions, ids, human):
     has = np.array([v is not None for v in versions], dtype=bool)
     if not has.any():
         return None

@@ -1,5 +1,7 @@
+"""Coefficients (slant.agreement.coefficients): alpha, Fleiss, Cohen, AC1, bootstrap, label-set alphas, checked against reference packages and worked examples."""
+
 import itertools
-import json
+from types import SimpleNamespace
 
 import krippendorff
 import numpy as np
@@ -9,8 +11,8 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa
 
-from slant.agreement.core import agreement_from_file, compute_agreement, krippendorff_alpha, span_agreement
-from slant.errors import DataError, InputError
+from slant.agreement.coefficients import binary_coefficients, bootstrap_sums, json_number, nanmean, percentile_ci, unit_counts, unit_stats
+from slant.agreement.core import compute_agreement, krippendorff_alpha
 from slant.taxonomy.core import Category, Taxonomy, load_taxonomy
 
 TAX = load_taxonomy()
@@ -232,7 +234,7 @@ def test_no_bootstrap_gives_no_intervals():
     assert rep["categories"][0]["alpha_ci"] is None and rep["overall"]["mean"]["ac1_ci"] is None
 
 
-# --- label sets, spans ---------------------------------------------------------------------
+# --- label sets ---------------------------------------------------------------------------
 
 def test_label_set_alphas():
     same = [{"annotator": a, "labels": ["loaded_language", "doubt"]} for a in ("x", "y")]
@@ -252,193 +254,32 @@ def test_label_set_alphas():
     assert o["alpha_masi"] > o["alpha_label_sets"]  # partial credit for the subset
 
 
-def test_span_f1_exact_and_overlap():
-    a, b = [(0, 5), (10, 20)], [(0, 5), (12, 25), (30, 31)]
-    assert span_agreement(a, b) == (1, 2, 5)
-    # greedy in listed order would match (0, 10)-(5, 6) and miss the second pair
-    assert span_agreement([(0, 10), (5, 6)], [(5, 6), (8, 12)])[1] == 2
+# --- the helpers, directly ---------------------------------------------------------------
+
+def test_json_number_and_nanmean():
+    assert json_number(None) is None and json_number(float("nan")) is None and json_number(np.inf) is None
+    assert json_number(np.float32(0.5)) == 0.5 and type(json_number(np.int64(2))) is float
+    assert nanmean(np.array([np.nan, np.nan])) != nanmean(np.array([np.nan, np.nan]))  # NaN, without a warning
+    assert nanmean(np.array([1.0, np.nan, 3.0])) == 2.0
 
 
-@HYP
-@given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 8)), max_size=6),
-       st.lists(st.tuples(st.integers(0, 30), st.integers(1, 8)), max_size=6), st.randoms())
-def test_span_f1_is_order_independent(a, b, rnd):
-    a = [(s, s + n) for s, n in a]
-    b = [(s, s + n) for s, n in b]
-    expected = span_agreement(a, b)
-    a2, b2 = a[:], b[:]
-    rnd.shuffle(a2)
-    rnd.shuffle(b2)
-    assert span_agreement(a2, b2) == expected
-    assert span_agreement(b2, a2) == expected
-    assert expected[0] <= expected[1] <= min(len(a), len(b))
+def test_unit_counts_and_binary_coefficients_of_perfect_agreement():
+    r = SimpleNamespace(unit=np.array([0, 0, 1, 1]), n_units=2, Y=np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=bool))
+    m, K1 = unit_counts(r)
+    assert m.tolist() == [2, 2] and K1.tolist() == [[2, 0], [0, 2]]
+    coef = binary_coefficients(unit_stats(m, K1).sum(0), 2)
+    assert coef["alpha"][0].tolist() == [1.0, 1.0] and coef["observed_agreement"][0].tolist() == [1.0, 1.0]
 
 
-def test_span_table_in_report():
-    def ann(who, spans):
-        return {"annotator": who, "labels": [], "spans": [{"start": s, "end": e, "label": lab} for s, e, lab in spans]}
-    recs = [
-        {"id": 1, "doc_id": "d", "text": "t", "labels": [], "annotations": [
-            ann("x", [(0, 5, "loaded_language"), (10, 20, "Name calling")]),
-            ann("y", [(0, 5, "loaded_language"), (12, 20, "name_calling")]),
-            ann("z", [])]},
-        {"id": 2, "doc_id": "d", "text": "t", "labels": [], "annotations": [ann("x", []), ann("y", [])]},
-    ]
-    rep = compute_agreement(recs, TAX, bootstrap=0)
-    cats = {c["id"]: c for c in rep["spans"]["categories"]}
-    # loaded_language: x-y exact (2 regions, 1 match), x-z and y-z none (1 region each)
-    assert cats["loaded_language"]["regions"] == 4 and cats["loaded_language"]["exact_f1"] == pytest.approx(0.5)
-    assert cats["name_calling"]["exact_f1"] == 0 and cats["name_calling"]["overlap_f1"] == pytest.approx(0.5)
-    assert cats["doubt" if "doubt" in cats else "scare_quotes"]["exact_f1"] is None
+def test_percentile_ci_drops_nan_replicates():
+    reps = np.column_stack([np.arange(101, dtype=float), np.r_[np.full(100, np.nan), 1.0]])
+    lo, hi, dropped = percentile_ci(reps, 0.9)
+    assert lo[0] == pytest.approx(5) and hi[0] == pytest.approx(95) and lo[1] == hi[1] == 1.0 and dropped.tolist() == [0, 100]
 
 
-# --- model, annotators, groups ----------------------------------------------------------
-
-def _rec(i, anns, labels, pred=None, version="m1", **data):
-    return {"id": i, "doc_id": "d", "text": "t", "labels": labels, "data": data,
-            "annotations": [{"annotator": a, "labels": lab} for a, lab in anns],
-            "prediction": None if pred is None else {"labels": pred, "scores": {}, "model_version": version}}
-
-
-def test_model_as_annotator_per_version():
-    ll = "loaded_language"
-    recs = [_rec(0, [("x", [ll]), ("y", [ll])], [ll], [ll], "m1"),
-            _rec(1, [("x", []), ("y", [])], [], [ll], "m1"),
-            _rec(2, [("x", [ll]), ("y", [])], [ll], [], "m2"),
-            _rec(3, [("x", []), ("y", [])], [], [], "m2"),
-            _rec(4, [("x", []), ("y", [])], [], None)]
-    rep = compute_agreement(recs, TAX, bootstrap=0)
-    m = rep["model"]
-    assert m["units"] == 4 and [v["model_version"] for v in m["versions"]] == ["m1", "m2"]
-    allc = m["all"]["categories"][0]
-    assert allc["precision"] == 0.5 and allc["recall"] == 0.5 and allc["observed_agreement"] == 0.5
-    assert allc["human_alpha"] == rep["categories"][0]["alpha"]
-    # two coders, no missing values: alpha equals krippendorff's on the pair
-    expected = krippendorff.alpha(reliability_data=[[1, 1, 0, 0], [1, 0, 1, 0]], level_of_measurement="nominal")
-    assert allc["alpha"] == pytest.approx(expected)
-    assert m["versions"][0]["categories"][0]["recall"] == 1.0
-    # the same figures as treating model and adjudication as two annotators
-    pairs = [_rec(r["id"], [("model", r["prediction"]["labels"]), ("adjudicated", r["labels"])], [])
-             for r in recs if r["prediction"]]
-    as_coders = compute_agreement(pairs, TAX, bootstrap=0)["categories"][0]
-    for key in ("alpha", "ac1", "cohen_kappa", "observed_agreement"):
-        assert allc[key] == pytest.approx(as_coders[key])
-
-
-def test_annotators_leave_one_out_majority():
-    ll = "loaded_language"
-    recs = [_rec(0, [("x", [ll]), ("y", [ll]), ("z", [])], []),
-            _rec(1, [("x", [ll]), ("y", []), ("z", [])], []),
-            _rec(2, [("x", []), ("y", [])], [])]
-    rep = compute_agreement(recs, TAX, bootstrap=0)
-    by = {a["annotator"]: a for a in rep["annotators"]}
-    assert by["x"]["tasks"] == 3 and by["z"]["tasks"] == 2
-    # z on unit 0: others x, y both say yes -> z disagrees on that cell; unit 1: others split -> no decision
-    n_cat = len(IDS)
-    assert by["z"]["decisions"] == 2 * n_cat - 1
-    assert by["z"]["agreement_with_majority"] == pytest.approx((2 * n_cat - 2) / (2 * n_cat - 1))
-
-
-def test_by_field_repeats_the_table(tmp_path):
-    matrix = binary_data(3, 40, 3, seed=5, p_missing=0.2)
-    recs = records_from(matrix, IDS[:3])
-    for i, r in enumerate(recs):
-        r["data"] = {"outlet": "north" if i % 2 else "south"}
-    rep = compute_agreement(recs, TAX, by="outlet", bootstrap=100)
-    values = {v["value"]: v for v in rep["groups"]["values"]}
-    assert set(values) == {"north", "south"}
-    alone = compute_agreement([r for r in recs if r["data"]["outlet"] == "north"], TAX, bootstrap=100)
-    for got, want in zip(values["north"]["categories"], alone["categories"]):
-        assert got["alpha"] == pytest.approx(want["alpha"]) and got["ac1_ci"] == pytest.approx(want["ac1_ci"])
-    with pytest.raises(DataError, match=r"--by region: no record has a data field 'region'"):
-        compute_agreement(recs, TAX, by="region", bootstrap=0)
-
-
-def test_names_and_migrated_ids_are_accepted():
-    recs = [_rec(0, [("x", ["Loaded language"]), ("y", ["loaded_language"])], ["loaded_language"])]
-    rep = compute_agreement(recs, TAX, bootstrap=0)
-    assert rep["categories"][0]["observed_agreement"] == 1.0
-
-
-def test_repeated_annotator_uses_last_annotation():
-    recs = [_rec(0, [("x", ["doubt"]), ("x", []), ("y", [])], [])]
-    rep = compute_agreement(recs, TAX, bootstrap=0)
-    assert rep["summary"]["annotations"] == 2
-    assert any("repeated annotations" in w for w in rep["warnings"])
-
-
-# --- bad input ---------------------------------------------------------------------------
-
-def _write(tmp_path, lines, name="reviewed.jsonl"):
-    path = tmp_path / name
-    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
-    return path
-
-
-GOOD = _rec(0, [("x", ["doubt"]), ("y", [])], [])
-
-
-def _bad(**changes):
-    return {"id": "bad", "doc_id": "d", "text": "t", "labels": [], **changes}
-
-
-MALFORMED = [  # (record, message from the file reader (file:line), message for records in memory)
-    (_bad(annotations=[{"labels": []}]), r"reviewed.jsonl:2: annotations\[0\]: 'annotator' is a required property",
-     r"record 2: annotations\[0\] needs 'annotator' and 'labels'"),
-    (_bad(annotations=[{"annotator": "x", "labels": "doubt"}]), r"reviewed.jsonl:2: annotations\[0\].labels: 'doubt' is not",
-     r"record 2: annotations\[0\].labels must be a list of category ids, not str"),
-    (_bad(annotations={"x": []}), r"reviewed.jsonl:2: annotations: .* is not of type 'array'",
-     r"record 2: 'annotations' must be a list"),
-    (_bad(annotations=[{"annotator": "x", "labels": [], "spans": [{"start": "0", "end": 3, "label": "doubt"}]}]),
-     r"reviewed.jsonl:2: annotations\[0\].spans\[0\].start: '0' is not of type 'integer'",
-     r"record 2: annotations\[0\].spans entries need integer 'start', 'end'"),
-    (_bad(prediction=["doubt"]), r"reviewed.jsonl:2: prediction: \['doubt'\] is not of type",
-     r"record 2: 'prediction' must be an object"),
-]
-
-
-@pytest.mark.parametrize("record, file_message, memory_message", MALFORMED,
-                         ids=["no-annotator", "labels-not-list", "annotations-not-list", "bad-span", "bad-prediction"])
-def test_malformed_records(tmp_path, record, file_message, memory_message):
-    with pytest.raises(DataError, match=file_message):
-        agreement_from_file(_write(tmp_path, [GOOD, record]), bootstrap=0)
-    with pytest.raises(DataError, match=memory_message):
-        compute_agreement([GOOD, record], TAX, bootstrap=0)
-
-
-@pytest.mark.parametrize("lines, message", [
-    ([], r"reviewed.jsonl: no records"),
-    (["", "  "], r"reviewed.jsonl: no records"),
-    ([GOOD, "{not json"], r"reviewed.jsonl:2: not valid JSON"),
-    ([GOOD, "[1, 2]"], r"reviewed.jsonl:2: expected a JSON object"),
-    ([_bad(id=1), _bad(id=2)], r"no record has annotations, so there are no units to compare; "
-                               r"agreement needs at least two annotators per unit"),
-    ([_rec(0, [("ann@x.org", ["doubt"])], []), _rec(1, [("ann@x.org", [])], [])],
-     r"agreement needs at least two annotators per unit; only one annotator \(ann@x\.org\) labelled the 2 units"),
-    ([_rec(0, [("x", ["doubt"])], []), _rec(1, [("y", [])], [])],
-     r"agreement needs at least two annotators per unit; none of the 2 annotated units was labelled by two"),
-    ([_rec(0, [("x", ["Propaganda"]), ("y", ["Propaganda", "Spin"])], ["Spin"])],
-     r"labels unknown to taxonomy rhetoric 1.0.0: 'Propaganda' \(2\), 'Spin' \(2\); .*pass --taxonomy FILE"),
-    ([dict(GOOD, taxonomy={"id": "news_frames", "version": "2.0.0"})],
-     r"reviewed.jsonl: record 1: record was labelled with taxonomy 'news_frames', not 'rhetoric'; pass --taxonomy"),
-], ids=["empty", "blank-lines", "bad-json", "not-object", "no-annotations", "one-annotator", "no-overlap",
-        "unknown-labels", "other-taxonomy"])
-def test_bad_input_messages(tmp_path, lines, message):
-    with pytest.raises(DataError, match=message):
-        agreement_from_file(_write(tmp_path, lines), bootstrap=0)
-
-
-def test_record_not_an_object_in_memory():
-    with pytest.raises(DataError, match=r"record 2: expected a JSON object \(a reviewed-label record\), got list"):
-        compute_agreement([GOOD, [1, 2]], TAX, bootstrap=0)
-
-
-def test_missing_file_and_bad_settings(tmp_path):
-    with pytest.raises(InputError, match=r"nope.jsonl: no such file"):
-        agreement_from_file(tmp_path / "nope.jsonl")
-    with pytest.raises(DataError, match=r"records: no records"):
-        compute_agreement([], TAX)
-    with pytest.raises(InputError, match=r"bootstrap=-1: the number of replicates must be 0"):
-        compute_agreement([GOOD], TAX, bootstrap=-1)
-    with pytest.raises(InputError, match=r"confidence=95: must lie between 0 and 1"):
-        compute_agreement([GOOD], TAX, confidence=95)
+def test_bootstrap_sums_are_seeded_and_keep_the_total_weight():
+    stats = np.arange(12, dtype=float).reshape(6, 2)
+    a, b = bootstrap_sums(stats, 5, seed=3), bootstrap_sums(stats, 5, seed=3)
+    assert a.shape == (5, 2) and np.array_equal(a, b)
+    ones = bootstrap_sums(np.ones((6, 1)), 4, seed=0)
+    assert np.allclose(ones, 6)  # every resample draws 6 units

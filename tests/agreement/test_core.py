@@ -1,0 +1,189 @@
+"""compute_agreement and agreement_from_file (slant.agreement.core): annotators, groups, names, bad input."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+from slant.agreement.core import agreement_from_file, compute_agreement
+from slant.errors import DataError, InputError
+from slant.taxonomy.core import Category, Taxonomy, load_taxonomy
+
+TAX = load_taxonomy()
+IDS = list(TAX.sentence_ids)
+REFERENCE_WARNINGS = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+HYP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers,
+# 12 units, values 1-5, None = missing. Nominal alpha = 0.743.
+KRIPPENDORFF_2011 = [
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+    [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
+]
+
+
+def _tiny_taxonomy(ids, level="sentence"):
+    cats = tuple(Category(id=c, name=c.title(), group="g", description=c, level=level) for c in ids)
+    return Taxonomy(id="tiny", version="1.0.0", title="tiny", groups=({"id": "g", "name": "G"},), categories=cats)
+
+
+def records_from(matrix, ids=IDS, coders=None):
+    """Records from a coders x units x categories array of 0/1 (-1 = the coder skipped the unit)."""
+    matrix = np.asarray(matrix)
+    coders = coders or [f"c{i}" for i in range(matrix.shape[0])]
+    out = []
+    for u in range(matrix.shape[1]):
+        anns = [{"annotator": coders[c], "labels": [ids[k] for k in np.flatnonzero(matrix[c, u] == 1)]}
+                for c in range(matrix.shape[0]) if matrix[c, u, 0] >= 0]
+        out.append({"id": f"s{u}", "doc_id": "d", "text": "A sentence.", "labels": [], "annotations": anns})
+    return out
+
+
+def binary_data(n_coders, n_units, n_cats, seed, p_missing=0.3, min_per_unit=0):
+    rng = np.random.default_rng(seed)
+    truth = rng.random((n_units, n_cats)) < rng.uniform(0.1, 0.6, n_cats)
+    data = (truth[None] ^ (rng.random((n_coders, n_units, n_cats)) < 0.25)).astype(int)
+    missing = rng.random((n_coders, n_units)) < p_missing
+    if min_per_unit:
+        for u in range(n_units):  # keep exactly min_per_unit coders on every unit
+            keep = rng.choice(n_coders, min_per_unit, replace=False)
+            missing[:, u] = True
+            missing[keep, u] = False
+    data[missing] = -1
+    return data
+
+
+def reliability(matrix, k):
+    out = matrix[:, :, k].astype(float)
+    out[out < 0] = np.nan
+    return out
+
+
+# --- annotators, groups ----------------------------------------------------------------
+
+def _rec(i, anns, labels, pred=None, version="m1", **data):
+    return {"id": i, "doc_id": "d", "text": "t", "labels": labels, "data": data,
+            "annotations": [{"annotator": a, "labels": lab} for a, lab in anns],
+            "prediction": None if pred is None else {"labels": pred, "scores": {}, "model_version": version}}
+
+
+def test_annotators_leave_one_out_majority():
+    ll = "loaded_language"
+    recs = [_rec(0, [("x", [ll]), ("y", [ll]), ("z", [])], []),
+            _rec(1, [("x", [ll]), ("y", []), ("z", [])], []),
+            _rec(2, [("x", []), ("y", [])], [])]
+    rep = compute_agreement(recs, TAX, bootstrap=0)
+    by = {a["annotator"]: a for a in rep["annotators"]}
+    assert by["x"]["tasks"] == 3 and by["z"]["tasks"] == 2
+    # z on unit 0: others x, y both say yes -> z disagrees on that cell; unit 1: others split -> no decision
+    n_cat = len(IDS)
+    assert by["z"]["decisions"] == 2 * n_cat - 1
+    assert by["z"]["agreement_with_majority"] == pytest.approx((2 * n_cat - 2) / (2 * n_cat - 1))
+
+
+def test_by_field_repeats_the_table(tmp_path):
+    matrix = binary_data(3, 40, 3, seed=5, p_missing=0.2)
+    recs = records_from(matrix, IDS[:3])
+    for i, r in enumerate(recs):
+        r["data"] = {"outlet": "north" if i % 2 else "south"}
+    rep = compute_agreement(recs, TAX, by="outlet", bootstrap=100)
+    values = {v["value"]: v for v in rep["groups"]["values"]}
+    assert set(values) == {"north", "south"}
+    alone = compute_agreement([r for r in recs if r["data"]["outlet"] == "north"], TAX, bootstrap=100)
+    for got, want in zip(values["north"]["categories"], alone["categories"]):
+        assert got["alpha"] == pytest.approx(want["alpha"]) and got["ac1_ci"] == pytest.approx(want["ac1_ci"])
+    with pytest.raises(DataError, match=r"--by region: no record has a data field 'region'"):
+        compute_agreement(recs, TAX, by="region", bootstrap=0)
+
+
+def test_names_and_migrated_ids_are_accepted():
+    recs = [_rec(0, [("x", ["Loaded language"]), ("y", ["loaded_language"])], ["loaded_language"])]
+    rep = compute_agreement(recs, TAX, bootstrap=0)
+    assert rep["categories"][0]["observed_agreement"] == 1.0
+
+
+def test_repeated_annotator_uses_last_annotation():
+    recs = [_rec(0, [("x", ["doubt"]), ("x", []), ("y", [])], [])]
+    rep = compute_agreement(recs, TAX, bootstrap=0)
+    assert rep["summary"]["annotations"] == 2
+    assert any("repeated annotations" in w for w in rep["warnings"])
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+def _write(tmp_path, lines, name="reviewed.jsonl"):
+    path = tmp_path / name
+    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+    return path
+
+
+GOOD = _rec(0, [("x", ["doubt"]), ("y", [])], [])
+
+
+def _bad(**changes):
+    return {"id": "bad", "doc_id": "d", "text": "t", "labels": [], **changes}
+
+
+MALFORMED = [  # (record, message from the file reader (file:line), message for records in memory)
+    (_bad(annotations=[{"labels": []}]), r"reviewed.jsonl:2: annotations\[0\]: 'annotator' is a required property",
+     r"record 2: annotations\[0\] needs 'annotator' and 'labels'"),
+    (_bad(annotations=[{"annotator": "x", "labels": "doubt"}]), r"reviewed.jsonl:2: annotations\[0\].labels: 'doubt' is not",
+     r"record 2: annotations\[0\].labels must be a list of category ids, not str"),
+    (_bad(annotations={"x": []}), r"reviewed.jsonl:2: annotations: .* is not of type 'array'",
+     r"record 2: 'annotations' must be a list"),
+    (_bad(annotations=[{"annotator": "x", "labels": [], "spans": [{"start": "0", "end": 3, "label": "doubt"}]}]),
+     r"reviewed.jsonl:2: annotations\[0\].spans\[0\].start: '0' is not of type 'integer'",
+     r"record 2: annotations\[0\].spans entries need integer 'start', 'end'"),
+    (_bad(prediction=["doubt"]), r"reviewed.jsonl:2: prediction: \['doubt'\] is not of type",
+     r"record 2: 'prediction' must be an object"),
+]
+
+
+@pytest.mark.parametrize("record, file_message, memory_message", MALFORMED,
+                         ids=["no-annotator", "labels-not-list", "annotations-not-list", "bad-span", "bad-prediction"])
+def test_malformed_records(tmp_path, record, file_message, memory_message):
+    with pytest.raises(DataError, match=file_message):
+        agreement_from_file(_write(tmp_path, [GOOD, record]), bootstrap=0)
+    with pytest.raises(DataError, match=memory_message):
+        compute_agreement([GOOD, record], TAX, bootstrap=0)
+
+
+@pytest.mark.parametrize("lines, message", [
+    ([], r"reviewed.jsonl: no records"),
+    (["", "  "], r"reviewed.jsonl: no records"),
+    ([GOOD, "{not json"], r"reviewed.jsonl:2: not valid JSON"),
+    ([GOOD, "[1, 2]"], r"reviewed.jsonl:2: expected a JSON object"),
+    ([_bad(id=1), _bad(id=2)], r"no record has annotations, so there are no units to compare; "
+                               r"agreement needs at least two annotators per unit"),
+    ([_rec(0, [("ann@x.org", ["doubt"])], []), _rec(1, [("ann@x.org", [])], [])],
+     r"agreement needs at least two annotators per unit; only one annotator \(ann@x\.org\) labelled the 2 units"),
+    ([_rec(0, [("x", ["doubt"])], []), _rec(1, [("y", [])], [])],
+     r"agreement needs at least two annotators per unit; none of the 2 annotated units was labelled by two"),
+    ([_rec(0, [("x", ["Propaganda"]), ("y", ["Propaganda", "Spin"])], ["Spin"])],
+     r"labels unknown to taxonomy rhetoric 1.0.0: 'Propaganda' \(2\), 'Spin' \(2\); .*pass --taxonomy FILE"),
+    ([dict(GOOD, taxonomy={"id": "news_frames", "version": "2.0.0"})],
+     r"reviewed.jsonl: record 1: record was labelled with taxonomy 'news_frames', not 'rhetoric'; pass --taxonomy"),
+], ids=["empty", "blank-lines", "bad-json", "not-object", "no-annotations", "one-annotator", "no-overlap",
+        "unknown-labels", "other-taxonomy"])
+def test_bad_input_messages(tmp_path, lines, message):
+    with pytest.raises(DataError, match=message):
+        agreement_from_file(_write(tmp_path, lines), bootstrap=0)
+
+
+def test_record_not_an_object_in_memory():
+    with pytest.raises(DataError, match=r"record 2: expected a JSON object \(a reviewed-label record\), got list"):
+        compute_agreement([GOOD, [1, 2]], TAX, bootstrap=0)
+
+
+def test_missing_file_and_bad_settings(tmp_path):
+    with pytest.raises(InputError, match=r"nope.jsonl: no such file"):
+        agreement_from_file(tmp_path / "nope.jsonl")
+    with pytest.raises(DataError, match=r"records: no records"):
+        compute_agreement([], TAX)
+    with pytest.raises(InputError, match=r"bootstrap=-1: the number of replicates must be 0"):
+        compute_agreement([GOOD], TAX, bootstrap=-1)
+    with pytest.raises(InputError, match=r"confidence=95: must lie between 0 and 1"):
+        compute_agreement([GOOD], TAX, confidence=95)

@@ -1,0 +1,153 @@
+"""Span agreement and the model as an annotator (slant.agreement.spans)."""
+
+from types import SimpleNamespace
+
+import krippendorff
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from slant.agreement.core import compute_agreement, span_agreement
+from slant.agreement.spans import model_agreement, pairwise_span_f1
+from slant.taxonomy.core import Category, Taxonomy, load_taxonomy
+
+TAX = load_taxonomy()
+IDS = list(TAX.sentence_ids)
+REFERENCE_WARNINGS = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+HYP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers,
+# 12 units, values 1-5, None = missing. Nominal alpha = 0.743.
+KRIPPENDORFF_2011 = [
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+    [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
+]
+
+
+def _tiny_taxonomy(ids, level="sentence"):
+    cats = tuple(Category(id=c, name=c.title(), group="g", description=c, level=level) for c in ids)
+    return Taxonomy(id="tiny", version="1.0.0", title="tiny", groups=({"id": "g", "name": "G"},), categories=cats)
+
+
+def records_from(matrix, ids=IDS, coders=None):
+    """Records from a coders x units x categories array of 0/1 (-1 = the coder skipped the unit)."""
+    matrix = np.asarray(matrix)
+    coders = coders or [f"c{i}" for i in range(matrix.shape[0])]
+    out = []
+    for u in range(matrix.shape[1]):
+        anns = [{"annotator": coders[c], "labels": [ids[k] for k in np.flatnonzero(matrix[c, u] == 1)]}
+                for c in range(matrix.shape[0]) if matrix[c, u, 0] >= 0]
+        out.append({"id": f"s{u}", "doc_id": "d", "text": "A sentence.", "labels": [], "annotations": anns})
+    return out
+
+
+def binary_data(n_coders, n_units, n_cats, seed, p_missing=0.3, min_per_unit=0):
+    rng = np.random.default_rng(seed)
+    truth = rng.random((n_units, n_cats)) < rng.uniform(0.1, 0.6, n_cats)
+    data = (truth[None] ^ (rng.random((n_coders, n_units, n_cats)) < 0.25)).astype(int)
+    missing = rng.random((n_coders, n_units)) < p_missing
+    if min_per_unit:
+        for u in range(n_units):  # keep exactly min_per_unit coders on every unit
+            keep = rng.choice(n_coders, min_per_unit, replace=False)
+            missing[:, u] = True
+            missing[keep, u] = False
+    data[missing] = -1
+    return data
+
+
+def reliability(matrix, k):
+    out = matrix[:, :, k].astype(float)
+    out[out < 0] = np.nan
+    return out
+
+
+def test_span_f1_exact_and_overlap():
+    a, b = [(0, 5), (10, 20)], [(0, 5), (12, 25), (30, 31)]
+    assert span_agreement(a, b) == (1, 2, 5)
+    # greedy in listed order would match (0, 10)-(5, 6) and miss the second pair
+    assert span_agreement([(0, 10), (5, 6)], [(5, 6), (8, 12)])[1] == 2
+
+
+@HYP
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 8)), max_size=6),
+       st.lists(st.tuples(st.integers(0, 30), st.integers(1, 8)), max_size=6), st.randoms())
+def test_span_f1_is_order_independent(a, b, rnd):
+    a = [(s, s + n) for s, n in a]
+    b = [(s, s + n) for s, n in b]
+    expected = span_agreement(a, b)
+    a2, b2 = a[:], b[:]
+    rnd.shuffle(a2)
+    rnd.shuffle(b2)
+    assert span_agreement(a2, b2) == expected
+    assert span_agreement(b2, a2) == expected
+    assert expected[0] <= expected[1] <= min(len(a), len(b))
+
+
+def test_span_table_in_report():
+    def ann(who, spans):
+        return {"annotator": who, "labels": [], "spans": [{"start": s, "end": e, "label": lab} for s, e, lab in spans]}
+    recs = [
+        {"id": 1, "doc_id": "d", "text": "t", "labels": [], "annotations": [
+            ann("x", [(0, 5, "loaded_language"), (10, 20, "Name calling")]),
+            ann("y", [(0, 5, "loaded_language"), (12, 20, "name_calling")]),
+            ann("z", [])]},
+        {"id": 2, "doc_id": "d", "text": "t", "labels": [], "annotations": [ann("x", []), ann("y", [])]},
+    ]
+    rep = compute_agreement(recs, TAX, bootstrap=0)
+    cats = {c["id"]: c for c in rep["spans"]["categories"]}
+    # loaded_language: x-y exact (2 regions, 1 match), x-z and y-z none (1 region each)
+    assert cats["loaded_language"]["regions"] == 4 and cats["loaded_language"]["exact_f1"] == pytest.approx(0.5)
+    assert cats["name_calling"]["exact_f1"] == 0 and cats["name_calling"]["overlap_f1"] == pytest.approx(0.5)
+    assert cats["doubt" if "doubt" in cats else "scare_quotes"]["exact_f1"] is None
+
+
+def _rec(i, anns, labels, pred=None, version="m1", **data):
+    return {"id": i, "doc_id": "d", "text": "t", "labels": labels, "data": data,
+            "annotations": [{"annotator": a, "labels": lab} for a, lab in anns],
+            "prediction": None if pred is None else {"labels": pred, "scores": {}, "model_version": version}}
+
+
+def test_model_as_annotator_per_version():
+    ll = "loaded_language"
+    recs = [_rec(0, [("x", [ll]), ("y", [ll])], [ll], [ll], "m1"),
+            _rec(1, [("x", []), ("y", [])], [], [ll], "m1"),
+            _rec(2, [("x", [ll]), ("y", [])], [ll], [], "m2"),
+            _rec(3, [("x", []), ("y", [])], [], [], "m2"),
+            _rec(4, [("x", []), ("y", [])], [], None)]
+    rep = compute_agreement(recs, TAX, bootstrap=0)
+    m = rep["model"]
+    assert m["units"] == 4 and [v["model_version"] for v in m["versions"]] == ["m1", "m2"]
+    allc = m["all"]["categories"][0]
+    assert allc["precision"] == 0.5 and allc["recall"] == 0.5 and allc["observed_agreement"] == 0.5
+    assert allc["human_alpha"] == rep["categories"][0]["alpha"]
+    # two coders, no missing values: alpha equals krippendorff's on the pair
+    expected = krippendorff.alpha(reliability_data=[[1, 1, 0, 0], [1, 0, 1, 0]], level_of_measurement="nominal")
+    assert allc["alpha"] == pytest.approx(expected)
+    assert m["versions"][0]["categories"][0]["recall"] == 1.0
+    # the same figures as treating model and adjudication as two annotators
+    pairs = [_rec(r["id"], [("model", r["prediction"]["labels"]), ("adjudicated", r["labels"])], [])
+             for r in recs if r["prediction"]]
+    as_coders = compute_agreement(pairs, TAX, bootstrap=0)["categories"][0]
+    for key in ("alpha", "ac1", "cohen_kappa", "observed_agreement"):
+        assert allc[key] == pytest.approx(as_coders[key])
+
+
+def test_pairwise_span_f1_directly():
+    # one unit, two annotators (rows 0 and 1), span category 0: one exact match, one overlap only
+    r = SimpleNamespace(unit=np.array([0, 0]), n_units=1, spans={0: [(0, 0, 5), (0, 10, 20)], 1: [(0, 0, 5), (0, 12, 18)]})
+    table = pairwise_span_f1(r, ["quote"])
+    assert table["categories"] == [{"id": "quote", "pairs": 1, "regions": 4, "exact_f1": 0.5, "overlap_f1": 1.0}]
+    assert table["overall"] == {"pairs": 1, "regions": 4, "exact_f1": 0.5, "overlap_f1": 1.0}
+
+
+def test_model_agreement_directly():
+    P = np.array([[1, 0], [0, 1], [1, 1], [0, 0]], dtype=bool)
+    A = np.array([[1, 0], [0, 1], [1, 0], [0, 0]], dtype=bool)
+    assert model_agreement(P, A, [None] * 4, ["a", "b"], {}) is None
+    out = model_agreement(P, A, ["m1", "m1", "m2", None], ["a", "b"], {"a": 0.5})
+    assert out["units"] == 3 and [v["model_version"] for v in out["versions"]] == ["m1", "m2"]
+    cats = {c["id"]: c for c in out["all"]["categories"]}
+    assert cats["a"]["f1"] == 1.0 and cats["a"]["human_alpha"] == 0.5 and cats["b"]["precision"] == 0.5
