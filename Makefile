@@ -8,7 +8,7 @@ STAMP := $(VENV)/.slant-installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: help setup encoder test test-unit demo chromium bench clean
+.PHONY: help setup encoder test test-unit lint demo chromium bench clean
 
 help:
 	@echo "make demo   set up and run slant on an embedded Label Studio (Ctrl-C to stop)"
@@ -19,6 +19,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
+	@echo "== [1/4] installing slant with its studio and dev extras into $(VENV) (a few minutes the first time)"
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[studio,dev]'
 	touch $(STAMP)
@@ -30,6 +31,7 @@ setup: $(STAMP)
 # this kind of machine (an open range may fetch a CUDA build of several GB).
 ENCODER_STAMP := $(VENV)/.slant-encoder-installed
 $(ENCODER_STAMP): pyproject.toml | $(STAMP)
+	@echo "== [2/4] installing the optional encoder extra (CPU torch) for its tests"
 	$(PY) -m pip install --quiet 'torch==2.13.0'
 	$(PY) -m pip install --quiet -e '.[studio,dev,encoder]'
 	touch $(ENCODER_STAMP)
@@ -46,8 +48,15 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: $(CHROMIUM) is missing and this is not root: browser tests will be skipped"; fi
 
-test: setup encoder chromium
+# About 30 minutes on a loaded 2-core machine (the first Label Studio start alone can take
+# 3+ minutes); the venv with every extra is about 2.7 GB.
+test: setup encoder chromium lint
+	@echo "== [4/4] tests (unit, Label Studio integration, browser, slow): this is the long part"
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	@echo "== [3/4] ruff: lint and import order"
+	$(PY) -m ruff check .
 
 test-unit: setup
 	$(PY) -m pytest -m "not integration and not browser and not slow" $(PYTEST_ARGS)

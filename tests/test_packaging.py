@@ -30,6 +30,17 @@ def test_wheel_carries_data(wheel):
     assert any(n.startswith("slant/labels/seed/") and n.endswith(".jsonl") for n in names)
 
 
+def test_wheel_carries_every_subpackage(wheel):
+    """pyproject.toml lists the packages by hand: a new subpackage must be added there."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    pkg = ROOT / "plugin" / "slant"
+    on_disk = {p.parent.relative_to(pkg.parent).as_posix() for p in pkg.rglob("__init__.py")}
+    assert on_disk == {n.rpartition("/")[0] for n in names if n.endswith("/__init__.py") and n.startswith("slant/")} - {
+        "slant/schemas", "slant/labels"}
+    for d in on_disk:
+        assert {p.relative_to(pkg.parent).as_posix() for p in (pkg.parent / d).glob("*.py")} <= names
+
+
 @pytest.mark.slow
 def test_installed_wheel_checks_default_taxonomy_outside_repo(wheel, tmp_path):
     venv = tmp_path / "venv"
