@@ -1,14 +1,13 @@
 """`slant analyze`: documents → sentences → predictions, as a table, JSONL or one HTML page.
 
 Documents stream through in batches of sentences (across documents), so memory stays
-flat however large the corpus is.
+flat however large the corpus is. The HTML page is built by `slant.loop.analyze_html`.
 
 >>> analyze(["article.txt"], model=load_model(taxonomy=tax), fmt="jsonl", out="pred.jsonl")
 {'documents': 1, 'sentences': 24, 'labelled': 9}
 """
 
 import gc
-import html
 import io
 import os
 import sys
@@ -17,12 +16,13 @@ from pathlib import Path
 import orjson
 from threadpoolctl import threadpool_limits
 
+from slant._files import atomic_write
 from slant.errors import InputError
-from slant.taxonomy.config import PALETTE
+from slant.loop.analyze_html import label_colors, write_html
 from slant.text.documents import read_documents, read_raw
 from slant.text.segment import load_splitter
 
-__all__ = ["analyze", "iter_predictions", "prediction_record", "render_html_page", "FORMATS"]
+__all__ = ["analyze", "default_jobs", "iter_predictions", "prediction_record", "FORMATS"]
 
 FORMATS = ("table", "jsonl", "html")
 
@@ -81,146 +81,6 @@ def prediction_record(doc, sentence, pred, model_version):
     }
 
 
-def _colors(taxonomy):
-    return {c.id: (c.color or PALETTE[i % len(PALETTE)]) for i, c in enumerate(taxonomy.categories)}
-
-
-# --- HTML ---------------------------------------------------------------------------
-
-_CSS = """
-body{font:16px/1.6 Georgia,serif;margin:0;background:#fafafa;color:#222}
-header{background:#fff;border-bottom:1px solid #ddd;padding:12px 32px;position:sticky;top:0;z-index:2}
-header h1{font:600 20px system-ui,sans-serif;margin:0 0 4px}
-.meta{font:13px system-ui,sans-serif;color:#666;margin:0 0 6px}
-.legend{display:flex;flex-wrap:wrap;gap:6px 14px;list-style:none;margin:0;padding:0;font:13px system-ui,sans-serif}
-.legend li{display:flex;align-items:center;gap:5px}
-.swatch{display:inline-block;width:14px;height:14px;border-radius:3px}
-main{max-width:860px;margin:24px auto;padding:0 24px}
-article{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:16px 28px;margin-bottom:28px}
-article h2{font:700 24px Georgia,serif;margin:8px 0}
-.source,.byline{font:13px system-ui,sans-serif;color:#666}
-.sent{border-radius:2px;padding:1px 0}
-.sent.flagged{background:#fffbe6}
-mark{background:transparent;border-radius:2px;padding:0 1px;color:inherit}
-.scores{width:100%;border-collapse:collapse;font:13px system-ui,sans-serif;margin-top:16px}
-.scores th,.scores td{border-top:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
-.chip{display:inline-block;border-radius:9px;padding:0 7px;margin:1px 2px;color:#fff;font-size:12px}
-.num{color:#555;white-space:nowrap}
-"""
-
-
-def _highlight(text, spans, colors):
-    """Sentence text with each span wrapped in <mark>; overlapping spans share segments."""
-    cuts = {0, len(text)}
-    for s in spans:
-        cuts.update((s["start"], s["end"]))
-    points = sorted(c for c in cuts if 0 <= c <= len(text))
-    out = []
-    for a, b in zip(points, points[1:]):
-        piece = html.escape(text[a:b])
-        covering = [s for s in spans if s["start"] <= a and b <= s["end"]]
-        if not covering:
-            out.append(piece)
-            continue
-        labels = list(dict.fromkeys(s["label"] for s in covering))
-        first = colors.get(labels[0], "#999999")
-        style = f"background:{first}40;border-bottom:3px solid {colors.get(labels[-1], first)}"
-        tip = "; ".join(f"{s['label']}" + (f" ({s['cue']})" if s.get("cue") else "") for s in covering)
-        out.append(
-            f'<mark class="hl" data-labels="{html.escape(" ".join(labels))}" style="{html.escape(style)}" '
-            f'title="{html.escape(tip)}">{piece}</mark>'
-        )
-    return "".join(out)
-
-
-def _chips(labels, colors, names):
-    return "".join(
-        f'<span class="chip" style="background:{html.escape(colors.get(lab, "#999999"))}" title="{html.escape(lab)}">'
-        f"{html.escape(names.get(lab, lab))}</span>"
-        for lab in labels
-    )
-
-
-def render_document_html(doc, pairs, taxonomy):
-    """One <article> with the highlighted text and a per-sentence score table."""
-    colors = _colors(taxonomy)
-    names = {c.id: c.name for c in taxonomy.categories}
-    parts = [f'<article class="doc" data-doc-id="{html.escape(str(doc.id))}">']
-    if doc.source:
-        parts.append(f'<p class="source">{html.escape(str(doc.source))}</p>')
-    paragraph, body = None, []
-
-    def close():
-        if body:
-            parts.append("<p>" + " ".join(body) + "</p>")
-            body.clear()
-
-    for s, p in pairs:
-        flagged = " flagged" if p.labels else ""
-        scores = ", ".join(f"{k} {v:.2f}" for k, v in sorted(p.scores.items(), key=lambda kv: -kv[1]) if v >= 0.05)
-        inner = (f'<span class="sent{flagged}" id="s-{html.escape(str(doc.id))}-{s.index}" data-index="{s.index}" '
-                 f'data-labels="{html.escape(" ".join(p.labels))}" title="{html.escape(scores or "no category")}">'
-                 f"{_highlight(s.text, p.spans, colors)}</span>")
-        if s.kind == "title":
-            close()
-            parts.append(f"<h2>{inner}</h2>")
-            continue
-        if s.kind == "byline":
-            close()
-            parts.append(f'<p class="byline">{inner}</p>')
-            continue
-        if paragraph is not None and s.paragraph != paragraph:
-            close()
-        paragraph = s.paragraph
-        body.append(inner)
-    close()
-    parts.append('<table class="scores"><thead><tr><th>#</th><th>Sentence</th><th>Labels</th><th>Scores</th></tr></thead><tbody>')
-    for s, p in pairs:
-        top = sorted(p.scores.items(), key=lambda kv: -kv[1])[:3]
-        nums = "<br>".join(f"{html.escape(names.get(k, k))} {v:.2f}" for k, v in top)
-        short = s.text if len(s.text) <= 140 else s.text[:137] + "…"
-        parts.append(
-            f'<tr data-index="{s.index}"><td class="num">{s.index}</td><td>{html.escape(short)}</td>'
-            f"<td>{_chips(p.labels, colors, names)}</td><td class=\"num\">{nums}</td></tr>"
-        )
-    parts.append("</tbody></table></article>")
-    return "\n".join(parts)
-
-
-def _html_head(model, taxonomy, title):
-    colors = _colors(taxonomy)
-    legend = "".join(
-        f'<li data-label="{html.escape(c.id)}"><span class="swatch" style="background:{html.escape(colors[c.id])}"></span>'
-        f'<span title="{html.escape(c.description)}">{html.escape(c.name)}</span></li>'
-        for c in taxonomy.categories
-    )
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
-        f"<style>{_CSS}</style></head><body>\n<header><h1>{html.escape(title)}</h1>"
-        f"<p class=\"meta\">model {html.escape(model.model_version)} · taxonomy {html.escape(taxonomy.id)} "
-        f"{html.escape(taxonomy.version)} · hover a sentence for its scores</p>"
-        f"<ul class=\"legend\">{legend}</ul></header>\n<main>\n"
-    )
-
-
-def render_html_page(results, model, *, title="slant analysis"):
-    """A standalone HTML page (inline CSS, no external assets) for ``[(doc, pairs)]``."""
-    buf = io.StringIO()
-    _write_html(results, model, buf, title=title)
-    return buf.getvalue()
-
-
-def _write_html(results, model, fh, *, title="slant analysis"):
-    fh.write(_html_head(model, model.taxonomy, title))
-    counts = _Counter()
-    for doc, pairs in results:
-        counts.add(pairs)
-        fh.write(render_document_html(doc, pairs, model.taxonomy) + "\n")
-    fh.write("</main></body></html>\n")
-    return counts
-
-
 # --- table and JSONL ---------------------------------------------------------------------
 
 class _Counter(dict):
@@ -231,6 +91,12 @@ class _Counter(dict):
         self["documents"] += 1
         self["sentences"] += len(pairs)
         self["labelled"] += sum(1 for _, p in pairs if p.labels)
+
+    def counted(self, results):
+        """`results` as they pass, counted."""
+        for doc, pairs in results:
+            self.add(pairs)
+            yield doc, pairs
 
 
 def _jsonl_chunks(results, version):
@@ -336,7 +202,7 @@ def _write_table(results, model, fh, *, color):
     from rich.text import Text
 
     console = Console(file=fh, force_terminal=color, no_color=not color, width=140 if not color else None)
-    colors = _colors(model.taxonomy)
+    colors = label_colors(model.taxonomy)
     counts = _Counter()
     for doc, pairs in results:
         counts.add(pairs)
@@ -396,16 +262,17 @@ def analyze(paths, *, model, fmt="table", out=None, batch_size=2000, title=None,
                 sys.stdout.buffer.flush()
                 return counts
             return _write(fmt, results, model, sys.stdout, paths, title, color=sys.stdout.isatty())
-        # Write beside the target and rename at the end: a failed run leaves no half file.
+        # Written beside the target and renamed at the end: a failed run leaves no half file.
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        part = out.with_name(out.name + ".part")
-        try:
-            with open(part, "wb") if fmt == "jsonl" else open(part, "w", encoding="utf-8", newline="\n") as fh:
+        with atomic_write(out, "wb") as raw:
+            if fmt == "jsonl":
+                return _write(fmt, results, model, raw, paths, title, color=False)
+            fh = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+            try:
                 counts = _write(fmt, results, model, fh, paths, title, color=False)
-            part.replace(out)
-        finally:
-            part.unlink(missing_ok=True)
+            finally:
+                fh.detach()  # flushed; the binary file stays open for atomic_write to finish
         return counts
     finally:
         limits.restore_original_limits()
@@ -417,5 +284,7 @@ def _write(fmt, results, model, fh, paths, title, *, color):
         return dict(_write_jsonl(results, fh))
     if fmt == "html":
         name = title or ("slant analysis: " + ", ".join(Path(p).name for p in paths[:3]) + (" …" if len(paths) > 3 else ""))
-        return dict(_write_html(results, model, fh, title=name))
+        counts = _Counter()
+        write_html(counts.counted(results), model, fh, title=name)
+        return dict(counts)
     return dict(_write_table(results, model, fh, color=color))

@@ -12,8 +12,9 @@ from jsonschema import Draft202012Validator
 from slant._files import sample_article_path, schema
 from slant.cli.main import main
 from slant.errors import InputError
-from slant.loop.analyze import analyze, iter_predictions, render_html_page
-from slant.model.core import Prediction
+from slant.loop.analyze import analyze, iter_predictions
+from slant.loop.analyze_html import render_html_page
+from slant.model.slantmodel import Prediction
 from slant.text.documents import make_document
 
 ARTICLE = """Council Slashes Library Hours
@@ -113,7 +114,7 @@ def test_parallel_reports_a_bad_line_from_a_worker(default_model, tmp_path):
     out = tmp_path / "out.jsonl"
     with pytest.raises(InputError, match=r"docs\.jsonl:7: \"text\" of document 'bad' is empty or not a string"):
         analyze([path], model=default_model, fmt="jsonl", out=out, batch_size=3, jobs=2)
-    assert not out.exists() and not list(tmp_path.glob("*.part"))
+    assert not out.exists() and not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".out.jsonl*"))
 
 
 def test_analyze_restores_blas_threads(default_model, article, tmp_path):
@@ -191,7 +192,7 @@ def test_analyze_errors(default_model, article, tmp_path):
     out = tmp_path / "out.jsonl"
     with pytest.raises(InputError, match=r"missing\.txt: no such file; check the path"):
         analyze([article, tmp_path / "missing.txt"], model=default_model, fmt="jsonl", out=out)
-    assert not out.exists() and not list(tmp_path.glob("*.part"))
+    assert not out.exists() and not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".out.jsonl*"))
 
 
 def test_cli_analyze(default_model_cache, article, tmp_path, monkeypatch, capsys):
@@ -249,3 +250,17 @@ def test_html_in_chromium(default_model, tmp_path):
             assert shot.stat().st_size > 10_000
         finally:
             browser.close()
+
+
+def test_output_file_is_replaced_whole_or_not_at_all(default_model, article, tmp_path):
+    out = tmp_path / "page.html"
+    out.write_text("old", encoding="utf-8")
+    with pytest.raises(InputError):
+        analyze([article, tmp_path / "missing.txt"], model=default_model, fmt="html", out=out, title="T")
+    assert out.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([Path(article).name, "page.html"])
+    counts = analyze([article], model=default_model, fmt="html", out=out, title="T")
+    doc = next(iter(__import__("slant.text.documents", fromlist=["read_documents"]).read_documents([article])))
+    pairs = list(zip(doc.sentences, default_model.predict([s.text for s in doc.sentences])))
+    assert out.read_bytes() == render_html_page([(doc, pairs)], default_model, title="T").encode("utf-8")
+    assert counts == {"documents": 1, "sentences": len(doc.sentences), "labelled": sum(1 for _, p in pairs if p.labels)}

@@ -1,0 +1,146 @@
+"""`slant analyze --format html`: one standalone page (inline CSS, no external assets)
+with each document's sentences, their labels highlighted, and a legend of the taxonomy."""
+
+import html
+import io
+
+from slant.taxonomy.config import PALETTE
+
+__all__ = ["label_colors", "render_document_html", "render_html_page", "write_html"]
+
+
+def label_colors(taxonomy):
+    """{category id: colour}: the category's own colour, else the palette's in category order."""
+    return {c.id: (c.color or PALETTE[i % len(PALETTE)]) for i, c in enumerate(taxonomy.categories)}
+
+
+_CSS = """
+body{font:16px/1.6 Georgia,serif;margin:0;background:#fafafa;color:#222}
+header{background:#fff;border-bottom:1px solid #ddd;padding:12px 32px;position:sticky;top:0;z-index:2}
+header h1{font:600 20px system-ui,sans-serif;margin:0 0 4px}
+.meta{font:13px system-ui,sans-serif;color:#666;margin:0 0 6px}
+.legend{display:flex;flex-wrap:wrap;gap:6px 14px;list-style:none;margin:0;padding:0;font:13px system-ui,sans-serif}
+.legend li{display:flex;align-items:center;gap:5px}
+.swatch{display:inline-block;width:14px;height:14px;border-radius:3px}
+main{max-width:860px;margin:24px auto;padding:0 24px}
+article{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:16px 28px;margin-bottom:28px}
+article h2{font:700 24px Georgia,serif;margin:8px 0}
+.source,.byline{font:13px system-ui,sans-serif;color:#666}
+.sent{border-radius:2px;padding:1px 0}
+.sent.flagged{background:#fffbe6}
+mark{background:transparent;border-radius:2px;padding:0 1px;color:inherit}
+.scores{width:100%;border-collapse:collapse;font:13px system-ui,sans-serif;margin-top:16px}
+.scores th,.scores td{border-top:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
+.chip{display:inline-block;border-radius:9px;padding:0 7px;margin:1px 2px;color:#fff;font-size:12px}
+.num{color:#555;white-space:nowrap}
+"""
+
+
+def _highlight(text, spans, colors):
+    """Sentence text with each span wrapped in <mark>; overlapping spans share segments."""
+    cuts = {0, len(text)}
+    for s in spans:
+        cuts.update((s["start"], s["end"]))
+    points = sorted(c for c in cuts if 0 <= c <= len(text))
+    out = []
+    for a, b in zip(points, points[1:]):
+        piece = html.escape(text[a:b])
+        covering = [s for s in spans if s["start"] <= a and b <= s["end"]]
+        if not covering:
+            out.append(piece)
+            continue
+        labels = list(dict.fromkeys(s["label"] for s in covering))
+        first = colors.get(labels[0], "#999999")
+        style = f"background:{first}40;border-bottom:3px solid {colors.get(labels[-1], first)}"
+        tip = "; ".join(f"{s['label']}" + (f" ({s['cue']})" if s.get("cue") else "") for s in covering)
+        out.append(
+            f'<mark class="hl" data-labels="{html.escape(" ".join(labels))}" style="{html.escape(style)}" '
+            f'title="{html.escape(tip)}">{piece}</mark>'
+        )
+    return "".join(out)
+
+
+def _chips(labels, colors, names):
+    return "".join(
+        f'<span class="chip" style="background:{html.escape(colors.get(lab, "#999999"))}" title="{html.escape(lab)}">'
+        f"{html.escape(names.get(lab, lab))}</span>"
+        for lab in labels
+    )
+
+
+def render_document_html(doc, pairs, taxonomy):
+    """One <article> with the highlighted text and a per-sentence score table."""
+    colors = label_colors(taxonomy)
+    names = {c.id: c.name for c in taxonomy.categories}
+    parts = [f'<article class="doc" data-doc-id="{html.escape(str(doc.id))}">']
+    if doc.source:
+        parts.append(f'<p class="source">{html.escape(str(doc.source))}</p>')
+    paragraph, body = None, []
+
+    def close():
+        if body:
+            parts.append("<p>" + " ".join(body) + "</p>")
+            body.clear()
+
+    for s, p in pairs:
+        flagged = " flagged" if p.labels else ""
+        scores = ", ".join(f"{k} {v:.2f}" for k, v in sorted(p.scores.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+        inner = (f'<span class="sent{flagged}" id="s-{html.escape(str(doc.id))}-{s.index}" data-index="{s.index}" '
+                 f'data-labels="{html.escape(" ".join(p.labels))}" title="{html.escape(scores or "no category")}">'
+                 f"{_highlight(s.text, p.spans, colors)}</span>")
+        if s.kind == "title":
+            close()
+            parts.append(f"<h2>{inner}</h2>")
+            continue
+        if s.kind == "byline":
+            close()
+            parts.append(f'<p class="byline">{inner}</p>')
+            continue
+        if paragraph is not None and s.paragraph != paragraph:
+            close()
+        paragraph = s.paragraph
+        body.append(inner)
+    close()
+    parts.append('<table class="scores"><thead><tr><th>#</th><th>Sentence</th><th>Labels</th><th>Scores</th></tr></thead><tbody>')
+    for s, p in pairs:
+        top = sorted(p.scores.items(), key=lambda kv: -kv[1])[:3]
+        nums = "<br>".join(f"{html.escape(names.get(k, k))} {v:.2f}" for k, v in top)
+        short = s.text if len(s.text) <= 140 else s.text[:137] + "…"
+        parts.append(
+            f'<tr data-index="{s.index}"><td class="num">{s.index}</td><td>{html.escape(short)}</td>'
+            f"<td>{_chips(p.labels, colors, names)}</td><td class=\"num\">{nums}</td></tr>"
+        )
+    parts.append("</tbody></table></article>")
+    return "\n".join(parts)
+
+
+def _html_head(model, taxonomy, title):
+    colors = label_colors(taxonomy)
+    legend = "".join(
+        f'<li data-label="{html.escape(c.id)}"><span class="swatch" style="background:{html.escape(colors[c.id])}"></span>'
+        f'<span title="{html.escape(c.description)}">{html.escape(c.name)}</span></li>'
+        for c in taxonomy.categories
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>\n<header><h1>{html.escape(title)}</h1>"
+        f"<p class=\"meta\">model {html.escape(model.model_version)} · taxonomy {html.escape(taxonomy.id)} "
+        f"{html.escape(taxonomy.version)} · hover a sentence for its scores</p>"
+        f"<ul class=\"legend\">{legend}</ul></header>\n<main>\n"
+    )
+
+
+def render_html_page(results, model, *, title="slant analysis"):
+    """A standalone HTML page (inline CSS, no external assets) for ``[(doc, pairs)]``."""
+    buf = io.StringIO()
+    write_html(results, model, buf, title=title)
+    return buf.getvalue()
+
+
+def write_html(results, model, fh, *, title="slant analysis"):
+    """Write the page for ``[(doc, pairs)]`` to the text file `fh`, one document at a time."""
+    fh.write(_html_head(model, model.taxonomy, title))
+    for doc, pairs in results:
+        fh.write(render_document_html(doc, pairs, model.taxonomy) + "\n")
+    fh.write("</main></body></html>\n")
