@@ -8,7 +8,7 @@ request with its predictions already encoded as JSON, in order.
   but the model shares the GIL with the event loop, and uses one core.
 - `ProcessPredictor`: N child processes (spawned, so nothing of the server's threads or
   locks is inherited). Each child receives the model as skops bytes, loaded with the same
-  trusted-type check as a model file (`slant.model.core.model_from_bytes`), rebuilds the
+  trusted-type check as a model file (`slant.model.persist.model_from_bytes`), rebuilds the
   taxonomy from its JSON, and sends back JSON bytes. The event loop keeps its core for
   HTTP and the model gets the others. A promoted model reaches each child before its next
   batch; a child that dies fails its batch (500) and is replaced.
@@ -156,7 +156,7 @@ def _child_main(conn, taxonomy_data, taxonomy_source):
 
     from threadpoolctl import threadpool_limits
 
-    from slant.model.core import model_from_bytes
+    from slant.model.persist import model_from_bytes
     from slant.taxonomy.core import taxonomy_from_data
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops us
@@ -239,7 +239,7 @@ class ProcessPredictor(_Merging):
         self._children.clear()
 
     def _model_bytes(self, model):
-        from slant.model.core import model_to_bytes
+        from slant.model.persist import model_to_bytes
 
         with self._lock:
             cached, data = self._encoded

@@ -9,14 +9,15 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
-from slant.backend.app import ServerAuth, create_app, openapi_document
+from slant.backend.app import ServerAuth, create_app
+from slant.backend.openapi import openapi_document
 
 AUTH = ServerAuth("ls", "pw-123", "tok-456")
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from slant.model.core import load_model
+    from slant.model.seed import load_model
     from slant.taxonomy.core import load_taxonomy
 
     tax = load_taxonomy()

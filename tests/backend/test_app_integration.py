@@ -20,8 +20,9 @@ import pytest
 from slant.backend.app import ServerAuth, create_app
 from slant.errors import StudioError
 from slant.loop.train import Registry
-from slant.studio.core import connect_ml_backend, ensure_project, ml_backends, refresh_live_predictions
 from slant.studio.lsformat import prediction_json, task_data
+from slant.studio.ml import connect_ml_backend, ml_backends, refresh_live_predictions
+from slant.studio.projects import ensure_project
 from slant.taxonomy.core import load_taxonomy
 from slant.text.documents import make_document
 

@@ -1,6 +1,7 @@
-"""server + journal: the ML backend through Starlette's test client, with small fakes.
+"""backend.app + journal: the ML backend through Starlette's test client, with small fakes.
 
-Label Studio itself is exercised in test_server_integration.py.
+Label Studio itself is exercised in test_app_integration.py; credentials and uvicorn
+(backend.run) in test_run.py.
 """
 
 import base64
@@ -14,12 +15,14 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
-from slant.backend.app import Limits, ServerAuth, check_label_config, create_app, ensure_credentials, openapi_document
-from slant.backend.journal import Journal, Trainer, normalize_event, reviewed_records
+from slant.backend.app import Limits, ServerAuth, create_app
+from slant.backend.journal import Journal, normalize_event, reviewed_records
+from slant.backend.openapi import openapi_document
+from slant.backend.trainer import Trainer
 from slant.errors import DataError, ModelError
-from slant.model.core import Prediction
-from slant.studio.core import project_config
-from slant.studio.lsformat import prediction_json
+from slant.model.slantmodel import Prediction
+from slant.studio.lsformat import check_label_config, prediction_json
+from slant.studio.projects import project_config
 from slant.taxonomy.core import load_taxonomy
 
 AUTH = ServerAuth("ls", "pw-123", "tok-456")
@@ -146,8 +149,8 @@ def test_empty_task_list_gets_empty_results(client_for):
 
 
 def test_real_default_model_matches_slant_push(client_for, tax):
-    from slant.model.core import load_model
-    from slant.studio.lsformat import tasks_with_predictions
+    from slant.loop.prelabel import tasks_with_predictions
+    from slant.model.seed import load_model
 
     model = load_model(None, taxonomy=tax)
     c = client_for(model)
@@ -435,20 +438,7 @@ def test_trainer_without_records_does_not_call_the_job(tmp_path, tax):
     assert journal.pending() == (0, False)
 
 
-# --- credentials and CLI -----------------------------------------------------------------------------
-
-def test_credentials_are_generated_once_in_a_private_file(tmp_path):
-    auth, path, generated = ensure_credentials(tmp_path)
-    assert generated and stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    again, _, generated_again = ensure_credentials(tmp_path)
-    assert again == auth and not generated_again
-    assert len(auth.password) >= 24 and len(auth.webhook_token) >= 32
-    env, _, _ = ensure_credentials(tmp_path, username="u", password="p")
-    assert (env.username, env.password, env.webhook_token) == ("u", "p", auth.webhook_token)
-    assert "p" not in repr(env) and auth.webhook_token not in repr(env)
-    with pytest.raises(DataError, match="set both SLANT_ML_USERNAME and SLANT_ML_PASSWORD"):
-        ensure_credentials(tmp_path, username="u")
-
+# --- auth headers, training job ---------------------------------------------------------------------
 
 def test_basic_header_parsing_edge_cases(client_for):
     c = client_for()
@@ -458,17 +448,10 @@ def test_basic_header_parsing_edge_cases(client_for):
     assert c.get("/health", headers={"Authorization": f"Basic {latin}"}).status_code == 401
 
 
-def test_serve_command_parses_its_options():
-    from slant.cli.main import build_parser
-
-    args = build_parser().parse_args(["serve", "--port", "9191", "--workers", "2", "--connect", "News", "--train-every", "5"])
-    assert (args.port, args.workers, args.connect, args.train_every, args.host) == (9191, 2, "News", 5, "127.0.0.1")
-
-
 def test_background_retrain_fits_in_one_process(monkeypatch, tax):
     """The server's retrain leaves the other cores to the model processes answering /predict."""
     import slant.loop.train
-    from slant.backend.journal import retrain_job
+    from slant.backend.trainer import retrain_job
 
     seen = {}
 

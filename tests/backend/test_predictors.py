@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 from slant.backend.app import ModelSlot, ServerAuth, create_app
 from slant.backend.predictors import ProcessPredictor, ThreadPredictor, encode_predictions
 from slant.errors import ModelError
-from slant.model.core import TRUSTED_TYPES, model_from_bytes, model_to_bytes
-from slant.studio.lsformat import tasks_with_predictions
+from slant.loop.prelabel import tasks_with_predictions
+from slant.model.persist import TRUSTED_TYPES, model_from_bytes, model_to_bytes
 from slant.taxonomy.core import load_taxonomy, taxonomy_from_data
 
 SENTENCES = [
@@ -132,11 +132,3 @@ def test_encode_predictions_rejects_a_model_that_loses_sentences(tax):
 def test_process_predictor_needs_at_least_one_process(default_model, tax):
     with pytest.raises(ValueError, match="processes must be >= 1"):
         ProcessPredictor(ModelSlot(default_model), tax, max_batch=8, processes=0)
-
-
-def test_serve_refuses_a_negative_model_process_count():
-    from slant.backend.app import serve
-    from slant.errors import DataError
-
-    with pytest.raises(DataError, match=r"--model-processes -1: use 0 \(a thread\) or more"):
-        serve(build={"model_processes": -1}, auth=AUTH)
