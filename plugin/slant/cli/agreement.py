@@ -27,7 +27,7 @@ def _cmd_agreement(args):
     check_output_dir(args.plots, "--plots")
     if args.project:
         from slant.loop.pull import agreement_from_project
-        from slant.studio.core import connect
+        from slant.studio.client import connect
         from slant.taxonomy.core import load_taxonomy
 
         report, _ = agreement_from_project(connect(*studio_target(args)), project=args.project,

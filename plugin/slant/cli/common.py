@@ -52,7 +52,7 @@ def add_studio_target_options(p, *, url_help=URL_HELP, api_key_help=API_KEY_HELP
 
 def studio_target(args):
     """URL and token from flags, then LABEL_STUDIO_URL/_API_KEY, then the embedded server."""
-    from slant.studio.core import default_data_dir, local_connection
+    from slant.studio.server import default_data_dir, local_connection
 
     url = args.url or os.environ.get("LABEL_STUDIO_URL")
     key = args.api_key or os.environ.get("LABEL_STUDIO_API_KEY")

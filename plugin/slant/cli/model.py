@@ -22,7 +22,7 @@ __all__ = ["add_model"]
 # --- model build, analyze --------------------------------------------------------------------
 
 def _cmd_model_build(args):
-    from slant.model.core import build_default_model
+    from slant.model.seed import build_default_model
     from slant.taxonomy.core import load_taxonomy
 
     check_output_dir(args.out)
@@ -36,7 +36,7 @@ def _cmd_model_build(args):
 
 def _cmd_analyze(args):
     from slant.loop.analyze import analyze
-    from slant.model.core import load_model
+    from slant.model.seed import load_model
     from slant.taxonomy.core import load_taxonomy
 
     check_output(args.out)

@@ -35,8 +35,8 @@ def _cmd_serve(args):
                  cache_dir=str(cache_dir()), model_processes=args.model_processes)
     connect = None
     if args.connect:
-        from slant.studio.core import connect as studio_connect
-        from slant.studio.core import connect_ml_backend
+        from slant.studio.client import connect as studio_connect
+        from slant.studio.ml import connect_ml_backend
 
         studio = studio_connect(url, key)  # fails here, before serving, when Label Studio is unreachable
 

@@ -24,7 +24,7 @@ POLICIES = ["majority", "unanimous", "ground-truth", "any"]
 
 def _cmd_pull(args):
     from slant.loop.pull import pull
-    from slant.studio.core import connect
+    from slant.studio.client import connect
     from slant.taxonomy.core import load_taxonomy
 
     check_output(args.out)
@@ -97,7 +97,7 @@ def add_import(sub):
 # --- studio, push, demo ------------------------------------------------------------------
 
 def _cmd_studio(args):
-    from slant.studio.core import run_studio
+    from slant.studio.server import run_studio
 
     return run_studio(data_dir=args.data_dir, port=args.port, host=args.host)
 
@@ -119,7 +119,7 @@ def _check_push_args(args):
 def _push_model(args, taxonomy):
     """--model as a directory or a registered version; default: the promoted model."""
     from slant.loop.train import Registry
-    from slant.model.core import load_model
+    from slant.model.seed import load_model
 
     if args.model and Path(args.model).is_dir():
         return load_model(args.model, taxonomy=taxonomy, cache_dir=cache_dir())
@@ -130,7 +130,7 @@ def _push_model(args, taxonomy):
 
 
 def _push_loop(args, studio, model, taxonomy):
-    from slant.studio.core import push_selected, refresh_predictions
+    from slant.loop.push import push_selected, refresh_predictions
 
     if args.refresh:
         result = refresh_predictions(studio, project=args.project, taxonomy=taxonomy, model=model,
@@ -146,7 +146,8 @@ def _push_loop(args, studio, model, taxonomy):
 
 
 def _cmd_push(args):
-    from slant.studio.core import ConsoleProgress, connect, count_documents, push
+    from slant.loop.push import ConsoleProgress, count_documents, push
+    from slant.studio.client import connect
     from slant.taxonomy.core import load_taxonomy
 
     taxonomy = load_taxonomy(args.taxonomy)
@@ -164,7 +165,7 @@ def _cmd_push(args):
 
 
 def _cmd_demo(args):
-    from slant.studio.core import demo
+    from slant.loop.demo import demo
 
     demo(data_dir=args.data_dir, port=args.port, serve=not args.no_serve, cache_dir=cache_dir())
     return 0

@@ -1,0 +1,43 @@
+"""cli.main: the parser knows every command, and a `SlantError` is one line and exit 1."""
+
+import pytest
+
+from slant.cli.main import build_parser, main
+
+COMMANDS = {"taxonomy", "agreement", "pull", "import", "studio", "push", "demo", "model", "analyze", "train", "evaluate",
+            "serve", "models"}
+
+
+def test_every_command_is_registered():
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) == COMMANDS
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.startswith("slant ")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["push", "--project", "p"], "slant push: pass one or more FILEs to push, or --refresh"),
+    (["push", "f.txt", "--project", "p", "--refresh"], "--refresh adds predictions"),
+    (["push", "--project", "p", "--refresh", "--select", "3"], "--refresh and --select do different things"),
+    (["push", "f.txt", "--project", "p", "--strategy", "margin"], "--strategy goes with --select N"),
+    (["agreement"], "pass a reviewed-label FILE.jsonl"),
+    (["train", "d.jsonl", "--plot", "x.png"], "--plot OUT.png goes with --curve"),
+    (["train", "d.jsonl", "--curve", "--out", "d"], "--curve trains throw-away models and writes none"),
+    (["train", "d.jsonl", "--encoder-epochs", "2"], "--encoder-epochs goes with --encoder minilm"),
+    (["taxonomy", "check", "/no/such/taxonomy.json"], "taxonomy"),
+], ids=["push-nothing", "refresh-files", "refresh-select", "strategy", "agreement-nothing", "plot", "curve-out",
+        "encoder-epochs", "missing-taxonomy"])
+def test_slant_errors_are_one_message_and_exit_1(capsys, argv, message):
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_bad_usage_is_argparse_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze"])
+    assert exc.value.code == 2 and "the following arguments are required: FILE" in capsys.readouterr().err
