@@ -31,9 +31,12 @@ from pathlib import Path
 
 import httpx
 
-from slant.model.core import load_model
-from slant.studio.core import connect, push, start_studio
-from slant.studio.lsformat import task_data, tasks_with_predictions
+from slant.loop.prelabel import tasks_with_predictions
+from slant.loop.push import push
+from slant.model.seed import load_model
+from slant.studio.client import connect
+from slant.studio.lsformat import task_data
+from slant.studio.server import start_studio
 from slant.taxonomy.core import load_taxonomy
 from slant.text.documents import read_documents
 
@@ -131,7 +134,7 @@ def run(args, url, key, work):
     http = httpx.Client(base_url=url, headers=raw_headers(key), timeout=1800)
 
     def new_project(title):
-        from slant.studio.core import project_config
+        from slant.studio.projects import project_config
         r = http.post("/api/projects/", json={"title": f"{title} {stamp}", "label_config": project_config(tax)})
         r.raise_for_status()
         return r.json()["id"]

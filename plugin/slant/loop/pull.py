@@ -1,11 +1,8 @@
 """Pull reviewed labels out of Label Studio: export snapshot -> adjudicated records.
 
-A Label Studio full JSON export is one top-level array of tasks, each with its
-``annotations`` (``completed_by`` an object ``{id, email}`` or a bare user id,
-``was_cancelled``, ``ground_truth``, ``result``) and ``predictions``. `iter_export`
-streams it task by task (``json.JSONDecoder.raw_decode`` over a buffered read: memory
-follows the largest task, not the file, and no extra dependency is needed);
-`reviewed_records` turns tasks into reviewed-label records (schemas/reviewed.schema.json).
+`slant.studio.export` takes a project's full JSON export and streams it back task by
+task; `reviewed_records` turns tasks into reviewed-label records
+(schemas/reviewed.schema.json), reading each annotation with `slant.studio.lsformat.read_result`.
 
 Adjudication policies (the record's ``policy`` names the one that produced its labels):
 
@@ -32,97 +29,22 @@ tasks nobody annotated appear with ``annotations: []`` and ``adjudicated: false`
 
 import difflib
 import json
-import os
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from slant._files import atomic_write
 from slant.errors import DataError, InputError, StudioError
+from slant.studio.export import export_snapshot, iter_export
+from slant.studio.lsformat import label_lookup, read_result
+from slant.studio.projects import project_titles, resolve_project, user_emails
 
-__all__ = ["POLICIES", "PullSummary", "adjudicate", "agreement_from_project", "iter_export", "pull", "pull_export",
-           "pull_records", "reviewed_records"]
+__all__ = ["POLICIES", "PullSummary", "adjudicate", "agreement_from_project", "pull", "pull_export", "pull_records",
+           "reviewed_records"]
 
 POLICIES = ("majority", "unanimous", "ground-truth", "any")
-_CHUNK = 1 << 20
 _TASK_FIELDS = ("doc_id", "sentence_index", "start", "end")
-
-
-# --- streaming the export --------------------------------------------------------------
-
-def iter_export(path, *, chunk=_CHUNK):
-    """Yield the tasks of a Label Studio JSON export file one at a time.
-
-    The top-level array is parsed incrementally; a malformed file raises `DataError`
-    naming the byte offset.
-    """
-    path = Path(path)
-    decoder = json.JSONDecoder()
-    try:
-        fh = path.open("r", encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file; check the path of the Label Studio JSON export") from None
-    with fh:
-        buf, pos, offset, eof = "", 0, 0, False
-
-        def fill():
-            nonlocal buf, pos, offset, eof
-            more = fh.read(chunk)
-            eof = not more
-            offset += pos
-            buf, pos = buf[pos:] + more, 0
-
-        def skip_ws():
-            nonlocal pos
-            while True:
-                while pos < len(buf) and buf[pos] in " \t\r\n":
-                    pos += 1
-                if pos < len(buf) or eof:
-                    return
-                fill()
-
-        def bad(what):
-            return DataError(f"{path}: not a Label Studio JSON export ({what} at character {offset + pos}); "
-                             "export the project again as JSON, or pull straight from Label Studio with --project")
-
-        try:
-            fill()
-            skip_ws()
-            if pos >= len(buf) or buf[pos] != "[":
-                raise bad("expected a JSON array of tasks")
-            pos += 1
-            first = True
-            while True:
-                skip_ws()
-                if pos >= len(buf):
-                    raise bad("the array is not closed: the file is truncated")
-                if buf[pos] == "]":
-                    return
-                if not first:
-                    if buf[pos] != ",":
-                        raise bad(f"expected ',' or ']', found {buf[pos]!r}")
-                    pos += 1
-                    skip_ws()
-                    if pos >= len(buf):
-                        raise bad("the array is not closed: the file is truncated")
-                first = False
-                while True:
-                    try:
-                        task, end = decoder.raw_decode(buf, pos)
-                        # a number could continue in the next chunk; objects end at '}'
-                        if end == len(buf) and not eof and not isinstance(task, (dict, list)):
-                            raise json.JSONDecodeError("incomplete", buf, end)
-                        break
-                    except json.JSONDecodeError as exc:
-                        if eof:
-                            raise bad(f"{exc.msg}; is the file truncated?") from None
-                        fill()  # the task continues in the next chunk
-                if not isinstance(task, dict):
-                    raise bad(f"expected a task object, found {type(task).__name__}")
-                pos = end
-                yield task
-        except UnicodeDecodeError:
-            raise DataError(f"{path}: not UTF-8 text; is this a Label Studio JSON export?") from None
 
 
 # --- one task -> one record -------------------------------------------------------------
@@ -134,42 +56,6 @@ def _annotator(a, emails):
         uid = who.get("id")
         return (who.get("email") or emails.get(uid) or (uid if uid is not None else "unknown")), uid
     return (emails.get(who) or (who if who is not None else "unknown")), who
-
-
-def _lookup(taxonomy):
-    """Display name or id -> category id (`Taxonomy.id_for_name` as one dict lookup)."""
-    return {**{c.name: c.id for c in taxonomy.categories}, **{c.id: c.id for c in taxonomy.categories}}
-
-
-def _read_result(result, lookup, unknown):
-    """(label ids, spans, note, unknown names, scores) of one annotation or prediction result."""
-    labels, spans, notes, missing, scores = [], [], [], [], {}
-    for r in result or ():
-        if not isinstance(r, dict):
-            continue
-        kind, value = r.get("type"), r.get("value") or {}
-        if kind == "choices":
-            for name in value.get("choices") or ():
-                cid = lookup.get(name)
-                (labels if cid else missing).append(cid or name)
-                if cid and r.get("score") is not None:
-                    scores[cid] = float(r["score"])
-        elif kind == "labels":
-            for name in value.get("labels") or ():
-                cid = lookup.get(name)
-                if not cid:
-                    missing.append(name)
-                elif r.get("score") is not None:
-                    scores[cid] = max(scores.get(cid, 0.0), float(r["score"]))
-                if isinstance(value.get("start"), int) and isinstance(value.get("end"), int):
-                    span = {"start": value["start"], "end": value["end"], "label": cid or name}
-                    if isinstance(value.get("text"), str):
-                        span["text"] = value["text"]
-                    spans.append(span)
-        elif kind == "textarea":
-            notes.extend(str(t) for t in value.get("text") or ())
-    unknown.update(missing)
-    return sorted(set(labels)), spans, ("\n".join(notes) if notes else None), sorted(set(missing)), scores
 
 
 def adjudicate(label_sets, policy, ground_truth=None):
@@ -201,8 +87,8 @@ def _prediction(task, lookup, model_version):
         return None
     chosen = [p for p in preds if model_version and p.get("model_version") == model_version]
     p = chosen[-1] if chosen else max(preds, key=lambda p: (str(p.get("created_at") or ""), p.get("id") or 0))
-    labels, _, _, _, scores = _read_result(p.get("result"), lookup, Counter())
-    return {"labels": labels, "scores": scores, "model_version": p.get("model_version")}
+    read = read_result(p.get("result"), lookup)
+    return {"labels": read.labels, "scores": read.scores, "model_version": p.get("model_version")}
 
 
 @dataclass
@@ -266,7 +152,7 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
         raise InputError(f"--min-annotators {min_annotators!r}: must be 0 or more (0 writes every task)")
     s = summary if summary is not None else PullSummary(policy=policy, min_annotators=min_annotators)
     tax_meta = {"id": taxonomy.id, "version": taxonomy.version}
-    lookup = _lookup(taxonomy)
+    lookup = label_lookup(taxonomy)
     for task in tasks:
         s.tasks += 1
         data = task.get("data") if isinstance(task.get("data"), dict) else {}
@@ -281,13 +167,14 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
             if a.get("was_cancelled"):
                 cancelled += 1
                 continue
-            labels, spans, note, missing, _ = _read_result(a.get("result"), lookup, unknown)
+            read = read_result(a.get("result"), lookup)
+            unknown.update(read.unknown)
             name, uid = _annotator(a, emails)
-            ann = {"annotator": name, "annotator_id": uid, "labels": labels, "spans": spans,
-                   "ground_truth": bool(a.get("ground_truth")), "note": note,
+            ann = {"annotator": name, "annotator_id": uid, "labels": read.labels, "spans": read.spans,
+                   "ground_truth": bool(a.get("ground_truth")), "note": read.note,
                    "created_at": a.get("created_at"), "lead_time": a.get("lead_time")}
-            if missing:
-                ann["unknown_labels"] = missing
+            if read.unknown:
+                ann["unknown_labels"] = sorted(set(read.unknown))
             if ann["ground_truth"]:  # the newest ground truth wins
                 at = str(a.get("updated_at") or a.get("created_at") or "")
                 if gt is None or at >= gt[0]:
@@ -299,7 +186,7 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
             continue
         gt = None if gt is None else gt[1]
         labels, used, decided = adjudicate([set(a["labels"]) for a in anns], policy, gt)
-        keys = [{(x["start"], x["end"], x["label"]) for x in a["spans"] if x["label"] in lookup} for a in anns]
+        keys = [{(x["start"], x["end"], x["label"]) for x in a["spans"]} for a in anns]
         span_keys, _, _ = adjudicate(keys, policy, gt)
         texts = {(x["start"], x["end"], x["label"]): x.get("text") for a in anns for x in a["spans"]}
         slant_id = data.get("slant_id")
@@ -334,27 +221,21 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
 
 # --- files and projects --------------------------------------------------------------------
 
-def _write_atomic(records, out):
-    """Write JSON lines into a temporary file beside `out`, renamed over it at the end."""
+def _write_jsonl(records, out):
+    """Write JSON lines through a temporary file beside `out`, renamed over it at the end."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for r in records:
-                fh.write(json.dumps(r, ensure_ascii=False))
-                fh.write("\n")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(out) as fh:
+        for r in records:
+            fh.write(json.dumps(r, ensure_ascii=False))
+            fh.write("\n")
 
 
 def pull_export(path, out, *, taxonomy, policy="majority", min_annotators=0, model_version=None, project="",
                 emails=None):
     """A Label Studio JSON export file -> reviewed-label JSONL at `out`; returns a `PullSummary`."""
     s = PullSummary(policy=policy, min_annotators=min_annotators, project=project, out=str(out))
-    _write_atomic(reviewed_records(iter_export(path), taxonomy=taxonomy, policy=policy, min_annotators=min_annotators,
+    _write_jsonl(reviewed_records(iter_export(path), taxonomy=taxonomy, policy=policy, min_annotators=min_annotators,
                                    model_version=model_version, summary=s, emails=emails), out)
     _check_summary(s, project or str(path))
     return s
@@ -370,8 +251,6 @@ def _check_summary(s, where):
 
 
 def _project(studio, name):
-    from slant.studio.core import project_titles, resolve_project
-
     try:
         return resolve_project(studio, name)
     except StudioError:
@@ -387,8 +266,6 @@ def _project(studio, name):
 
 
 def _snapshot(studio, project, workdir):
-    from slant.studio.core import export_snapshot, user_emails
-
     proj = _project(studio, project)
     if proj.task_count == 0:
         raise DataError(f"project {proj.title!r} (id {proj.id}) has no tasks; add sentences with "

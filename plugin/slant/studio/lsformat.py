@@ -1,6 +1,11 @@
-"""Documents → sentences → predictions → Label Studio task JSON.
+"""Label Studio's JSON and labeling-config names: the one writer and the one reader.
 
-Nothing here talks to Label Studio; `studio.py` sends what this module builds.
+Writes task ``data`` for a document's sentences and a prediction's ``result`` regions;
+reads annotation and prediction results back into category ids (`read_result`, used by
+`slant pull` and by the ML backend's journal alike) and the choice and label names of a
+labeling config (`config_names`, `check_label_config`). Nothing here talks to Label
+Studio or runs a model: `slant.studio` sends what this module builds, and
+`slant.loop.prelabel` runs the model.
 
 >>> from slant.text.documents import make_document
 >>> from slant.taxonomy.core import load_taxonomy
@@ -16,18 +21,21 @@ an emoji before a span.
 
 import hashlib
 from dataclasses import dataclass, field
+from xml.etree import ElementTree as ET
 
-from slant.errors import ModelError
-from slant.taxonomy.core import CHOICES_NAME, SPANS_NAME, TEXT_NAME
+from slant.errors import DataError
+from slant.taxonomy.core import CHOICES_NAME, NOTE_NAME, SPANS_NAME, TEXT_NAME
 
 __all__ = [
-    "Batch",
-    "iter_batches",
+    "PUSHED_KINDS",
+    "ResultLabels",
+    "check_label_config",
+    "config_names",
+    "label_lookup",
     "prediction_json",
+    "read_result",
     "slant_id",
     "task_data",
-    "tasks_with_predictions",
-    "PUSHED_KINDS",
 ]
 
 # Bylines ("By Jane Doe") carry no rhetoric worth an annotator's time.
@@ -150,72 +158,97 @@ def prediction_json(prediction, *, text, taxonomy, model_version, key=""):
     }
 
 
-def tasks_with_predictions(datas, *, model, taxonomy):
-    """Label Studio tasks (``{"data", "predictions"}``) for task data dicts, one model call."""
-    if not datas:
-        return []
-    version = model.model_version
-    predictions = model.predict([d["text"] for d in datas])
-    if len(predictions) != len(datas):
-        raise ModelError(f"model {version!r} returned {len(predictions)} predictions for {len(datas)} sentences; the model is broken, retrain or use the default model")
-    return [
-        {"data": d, "predictions": [prediction_json(p, text=d["text"], taxonomy=taxonomy, model_version=version, key=d["slant_id"])]}
-        for d, p in zip(datas, predictions)
-    ]
+# --- reading results back ------------------------------------------------------------------
+
+def label_lookup(taxonomy):
+    """Display name or id -> category id (`Taxonomy.id_for_name` as one dict lookup)."""
+    return {**{c.name: c.id for c in taxonomy.categories}, **{c.id: c.id for c in taxonomy.categories}}
 
 
 @dataclass
-class Batch:
-    """Tasks ready to import, and what was read to build them."""
+class ResultLabels:
+    """What one annotation's or prediction's ``result`` says, in category ids."""
 
-    tasks: list
-    documents: int = 0          # documents finished so far (cumulative)
-    sentences: int = 0          # pushable sentences seen so far (cumulative)
-    duplicates: int = 0         # sentences skipped because their slant_id exists (cumulative)
-    label_counts: dict = field(default_factory=dict)  # predicted category ids in this batch
-
-
-def _label_counts(tasks, taxonomy):
-    counts = {}
-    for task in tasks:
-        for r in task["predictions"][0]["result"]:
-            if r["type"] == "choices":
-                for name in r["value"]["choices"]:
-                    cid = taxonomy.id_for_name(name)
-                    counts[cid] = counts.get(cid, 0) + 1
-    return counts
+    labels: list                                 # sorted ids: chosen categories and highlighted span labels
+    spans: list                                  # {"start", "end", "label", "text" when given}, known labels only
+    note: str = None                             # the reviewer note (TextArea), lines joined
+    unknown: list = field(default_factory=list)  # names the taxonomy does not know, as found (repeats kept)
+    scores: dict = field(default_factory=dict)   # id -> region score (predictions; a span label's highest)
 
 
-def iter_batches(documents, *, model, taxonomy, existing=frozenset(), batch_size=1000):
-    """Stream `Batch` objects of at most `batch_size` new tasks from `documents`.
+def _names(value, key):
+    names = value.get(key)
+    return names if isinstance(names, list) else []
 
-    Sentences whose `slant_id` is in `existing` are skipped before the model runs, so a
-    re-push costs only splitting and hashing. Ids are added to a private copy of
-    `existing` as they are emitted: the same sentence twice in one push is sent once.
-    Always yields at least one (possibly empty) batch, so callers see final counts.
+
+def read_result(result, lookup):
+    """`ResultLabels` of one Label Studio ``result`` list; `lookup` is `label_lookup(taxonomy)`.
+
+    The one set of rules for `slant pull` and the ML backend's journal:
+
+    - a region counts only when it comes from one of slant's controls with its type:
+      ``categories`` (choices), ``spans`` (labels), ``note`` (textarea); anything else,
+      and any region or value that is not a JSON object, is ignored;
+    - a name is a category's display name or its id; any other name (or a non-string)
+      goes to ``unknown`` and is never turned into a label or a span;
+    - a highlighted span label also labels the sentence (docs/annotator-guide.md: "a
+      highlight of Loaded language means the sentence uses loaded language"), which is
+      also the only way a span-only category can label a sentence;
+    - a span needs integer ``start`` and ``end``; its ``text`` is kept when it is a string.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    seen = set(existing)
-    pending, documents_done, sentences, duplicates = [], 0, 0, 0
-
-    def flush():
-        tasks = tasks_with_predictions(pending, model=model, taxonomy=taxonomy)
-        pending.clear()
-        return Batch(tasks, documents_done, sentences, duplicates, _label_counts(tasks, taxonomy))
-
-    emitted = False
-    for document in documents:
-        for data in task_data(document, taxonomy=taxonomy):
-            sentences += 1
-            if data["slant_id"] in seen:
-                duplicates += 1
+    labels, spans, notes, unknown, scores = set(), [], [], [], {}
+    for r in result or ():
+        if not isinstance(r, dict) or not isinstance(r.get("value"), dict):
+            continue
+        kind, value, control = r.get("type"), r["value"], r.get("from_name")
+        if control == NOTE_NAME and kind == "textarea":
+            notes.extend(str(t) for t in _names(value, "text"))
+            continue
+        if control == CHOICES_NAME and kind == "choices":
+            names = _names(value, "choices")
+        elif control == SPANS_NAME and kind == "labels":
+            names = _names(value, "labels")
+        else:
+            continue
+        for name in names:
+            cid = lookup.get(name) if isinstance(name, str) else None
+            if cid is None:
+                unknown.append(str(name))
                 continue
-            seen.add(data["slant_id"])
-            pending.append(data)
-            if len(pending) >= batch_size:
-                emitted = True
-                yield flush()
-        documents_done += 1
-    if pending or not emitted:
-        yield flush()
+            labels.add(cid)
+            if r.get("score") is not None:
+                scores[cid] = float(r["score"]) if kind == "choices" else max(scores.get(cid, 0.0), float(r["score"]))
+            if kind == "labels" and isinstance(value.get("start"), int) and isinstance(value.get("end"), int):
+                span = {"start": value["start"], "end": value["end"], "label": cid}
+                if isinstance(value.get("text"), str):
+                    span["text"] = value["text"]
+                spans.append(span)
+    return ResultLabels(sorted(labels), spans, "\n".join(notes) if notes else None, unknown, scores)
+
+
+# --- labeling configs ------------------------------------------------------------------------
+
+def config_names(config):
+    """``(choice values, label values)`` of slant's controls in a labeling config.
+
+    Raises `DataError` when the config is not XML.
+    """
+    try:
+        root = ET.fromstring(config or "")
+    except ET.ParseError as exc:
+        raise DataError(f"the project's labeling config is not valid XML ({exc}); create the project with `slant push`") from None
+    choices = {c.get("value") for tag in root.iter("Choices") if tag.get("name") == CHOICES_NAME for c in tag.iter("Choice")}
+    labels = {c.get("value") for tag in root.iter("Labels") if tag.get("name") == SPANS_NAME for c in tag.iter("Label")}
+    return choices, labels
+
+
+def check_label_config(config, taxonomy):
+    """Raise `DataError` when a project's labeling config cannot show this taxonomy's labels."""
+    choices, labels = config_names(config)
+    missing = [c.name for c in taxonomy.categories if c.sentence_level and c.name not in choices]
+    missing += [c.name for c in taxonomy.categories if c.span_level and c.name not in labels and c.name not in missing]
+    if missing:
+        raise DataError(
+            f"the project's labeling config has no choice or label for {', '.join(missing)} of taxonomy {taxonomy.id} "
+            f"{taxonomy.version}; connect this backend to a project made by `slant push` with the same taxonomy"
+        )

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import httpx
 
+from slant import _files
 from slant.errors import StudioError
 
-__all__ = ["StudioServer", "default_data_dir", "local_connection", "read_credentials", "start_studio", "server_env"]
+__all__ = ["StudioServer", "default_data_dir", "local_connection", "read_credentials", "run_studio", "start_studio", "server_env"]
 
 _CREDENTIALS = "credentials.json"
 _STATE = "server.json"
@@ -36,8 +37,7 @@ _STARTED = re.compile(r"Starting development server at https?://[^\s:/]+:(\d+)/"
 
 def default_data_dir():
     """``$XDG_DATA_HOME/slant/studio``, else ``~/.local/share/slant/studio``."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "slant" / "studio"
+    return _files.data_dir("studio")
 
 
 def _write_private(path, data):
@@ -283,3 +283,17 @@ def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0):
     except BaseException:
         server.stop(kill=True)
         raise
+
+
+def run_studio(*, data_dir=None, port=8080, host="127.0.0.1", stream=None):
+    """`slant studio`: start or reuse the embedded server, print the login, serve until Ctrl-C."""
+    stream = stream or sys.stdout
+    server = start_studio(data_dir=data_dir, port=port, host=host)
+    print(server.describe(), file=stream, flush=True)
+    if server.reused:
+        print("Another slant process (`slant studio` or `slant demo`) started it; stop it there with Ctrl-C.", file=stream)
+        return 0
+    print("Press Ctrl-C to stop.", file=stream, flush=True)
+    code = server.serve_forever()
+    print("Label Studio stopped.", file=stream)
+    return code

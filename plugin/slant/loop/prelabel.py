@@ -1,0 +1,86 @@
+"""Documents + a model -> Label Studio tasks with predictions, in batches.
+
+Builds on `slant.studio.lsformat` (task data and prediction JSON); `slant.loop.push`
+sends the batches.
+
+>>> (batch,) = iter_batches([doc], model=model, taxonomy=tax)   # doctest: +SKIP
+>>> batch.tasks[0]["predictions"][0]["model_version"]            # doctest: +SKIP
+"""
+
+from dataclasses import dataclass, field
+
+from slant.errors import ModelError
+from slant.studio.lsformat import prediction_json, task_data
+
+__all__ = ["Batch", "iter_batches", "tasks_with_predictions"]
+
+
+def tasks_with_predictions(datas, *, model, taxonomy):
+    """Label Studio tasks (``{"data", "predictions"}``) for task data dicts, one model call."""
+    if not datas:
+        return []
+    version = model.model_version
+    predictions = model.predict([d["text"] for d in datas])
+    if len(predictions) != len(datas):
+        raise ModelError(f"model {version!r} returned {len(predictions)} predictions for {len(datas)} sentences; the model is broken, retrain or use the default model")
+    return [
+        {"data": d, "predictions": [prediction_json(p, text=d["text"], taxonomy=taxonomy, model_version=version, key=d["slant_id"])]}
+        for d, p in zip(datas, predictions)
+    ]
+
+
+@dataclass
+class Batch:
+    """Tasks ready to import, and what was read to build them."""
+
+    tasks: list
+    documents: int = 0          # documents finished so far (cumulative)
+    sentences: int = 0          # pushable sentences seen so far (cumulative)
+    duplicates: int = 0         # sentences skipped because their slant_id exists (cumulative)
+    label_counts: dict = field(default_factory=dict)  # predicted category ids in this batch
+
+
+def _label_counts(tasks, taxonomy):
+    counts = {}
+    for task in tasks:
+        for r in task["predictions"][0]["result"]:
+            if r["type"] == "choices":
+                for name in r["value"]["choices"]:
+                    cid = taxonomy.id_for_name(name)
+                    counts[cid] = counts.get(cid, 0) + 1
+    return counts
+
+
+def iter_batches(documents, *, model, taxonomy, existing=frozenset(), batch_size=1000):
+    """Stream `Batch` objects of at most `batch_size` new tasks from `documents`.
+
+    Sentences whose `slant_id` is in `existing` are skipped before the model runs, so a
+    re-push costs only splitting and hashing. Ids are added to a private copy of
+    `existing` as they are emitted: the same sentence twice in one push is sent once.
+    Always yields at least one (possibly empty) batch, so callers see final counts.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    seen = set(existing)
+    pending, documents_done, sentences, duplicates = [], 0, 0, 0
+
+    def flush():
+        tasks = tasks_with_predictions(pending, model=model, taxonomy=taxonomy)
+        pending.clear()
+        return Batch(tasks, documents_done, sentences, duplicates, _label_counts(tasks, taxonomy))
+
+    emitted = False
+    for document in documents:
+        for data in task_data(document, taxonomy=taxonomy):
+            sentences += 1
+            if data["slant_id"] in seen:
+                duplicates += 1
+                continue
+            seen.add(data["slant_id"])
+            pending.append(data)
+            if len(pending) >= batch_size:
+                emitted = True
+                yield flush()
+        documents_done += 1
+    if pending or not emitted:
+        yield flush()

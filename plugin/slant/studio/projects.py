@@ -1,0 +1,166 @@
+"""Label Studio projects as slant sets them up: the labeling config (with a marker naming
+the taxonomy), the review tab, uncertainty sampling, and finding a project by title or id.
+
+>>> project, created, config_updated = ensure_project(studio, "Harbor review", taxonomy)
+>>> view_id = ensure_review_view(studio, project)
+"""
+
+import json
+import re
+
+from slant.errors import DataError, StudioError
+from slant.studio.client import Project
+from slant.studio.lsformat import config_names
+from slant.taxonomy.config import render_config
+
+__all__ = [
+    "REVIEW_VIEW_TITLE", "ensure_project", "ensure_review_view", "plan_config", "project_config",
+    "project_titles", "resolve_project", "set_review_settings", "user_emails",
+]
+
+REVIEW_VIEW_TITLE = "Review queue — least certain first"
+_UNCERTAINTY = "Uncertainty sampling"
+_MARKER = re.compile(r"<!-- slant:taxonomy (\{.*?\}) -->", re.S)
+
+
+def _marker(taxonomy):
+    meta = {"id": taxonomy.id, "version": taxonomy.version, "categories": {c.id: c.name for c in taxonomy.categories}}
+    # "--" may not appear inside an XML comment; it can only occur inside JSON strings.
+    text = json.dumps(meta, ensure_ascii=True, sort_keys=True).replace("--", "-\\u002d")
+    return f"<!-- slant:taxonomy {text} -->"
+
+
+def project_config(taxonomy):
+    """The labeling config slant gives a project: `render_config` plus a comment that
+    records the taxonomy id, version and category ids (Label Studio keeps comments)."""
+    return render_config(taxonomy) + "\n" + _marker(taxonomy) + "\n"
+
+
+def _read_marker(config):
+    m = _MARKER.search(config or "")
+    if not m:
+        return None
+    try:
+        return json.loads(m.group(1))
+    except json.JSONDecodeError:
+        return None
+
+
+def _version_key(version):
+    try:
+        return tuple(int(p) for p in str(version).split("+")[0].split("-")[0].split("."))
+    except ValueError:
+        return ()
+
+
+def plan_config(current, taxonomy, *, title="project"):
+    """What to do with a project whose labeling config is `current`.
+
+    Returns None (already right) or the new config; raises `StudioError` listing the
+    differing categories when the change would strand existing labels.
+    """
+    wanted = project_config(taxonomy)
+    if (current or "").strip() == wanted.strip():
+        return None
+    meta = _read_marker(current)
+    if meta is None:
+        try:
+            have = config_names(current)
+        except DataError:  # not XML: every category differs
+            have = set(), set()
+        want = ({c.name for c in taxonomy.categories if c.sentence_level}, {c.name for c in taxonomy.categories if c.span_level})
+        if have == want:
+            return wanted
+        removed = sorted((have[0] - want[0]) | (have[1] - want[1]))
+        added = sorted((want[0] - have[0]) | (want[1] - have[1]))
+        raise StudioError(
+            f"project {title!r} was not set up by slant and its labeling config differs from taxonomy {taxonomy.id} {taxonomy.version}: "
+            f"only in the project: {', '.join(removed) or '-'}; only in the taxonomy: {', '.join(added) or '-'}; "
+            "push to a new --project name"
+        )
+    if meta.get("id") != taxonomy.id:
+        raise StudioError(f"project {title!r} uses taxonomy {meta.get('id')!r}, not {taxonomy.id!r}; push to a new --project name")
+    old = set(meta.get("categories", {}))
+    removed, added = sorted(old - set(taxonomy.ids)), sorted(set(taxonomy.ids) - old)
+    if not removed and not added:
+        return wanted  # names, hints or colours changed: Label Studio checks labels in use itself
+    problems = []
+    if _version_key(taxonomy.version) <= _version_key(meta.get("version")):
+        problems.append(f"the taxonomy version {taxonomy.version} is not newer than the project's {meta.get('version')}")
+    _, unmigrated = taxonomy.migrate_labels(removed)
+    if unmigrated:
+        problems.append(f"no migration says what becomes of {', '.join(unmigrated)}")
+    if problems:
+        raise StudioError(
+            f"project {title!r} uses taxonomy {taxonomy.id} {meta.get('version')} and the categories differ: "
+            f"removed {', '.join(removed) or '-'}; added {', '.join(added) or '-'}; but {' and '.join(problems)}. "
+            "Raise the taxonomy version and add migrations for removed ids, or push to a new --project name"
+        )
+    return wanted
+
+
+def ensure_project(studio, title, taxonomy):
+    """``(project, created, config_updated)``: find or create the project for `taxonomy`."""
+    if len(title.strip()) < 3:
+        raise StudioError(f"project name {title!r} is too short; Label Studio needs at least 3 characters")
+    description = f"Sentences pre-labelled by slant (taxonomy {taxonomy.id} {taxonomy.version})."
+    project = studio.find_project(title)
+    if project is None:
+        created = studio.call(
+            f"create project {title!r}", studio.sdk.projects.create,
+            title=title, label_config=project_config(taxonomy), description=description, sampling=_UNCERTAINTY,
+        )
+        return studio.project(created.id), True, False
+    new_config = plan_config(project.label_config, taxonomy, title=title)
+    if new_config is not None:
+        studio.call(f"update the labeling config of {title!r}", studio.sdk.projects.update, id=project.id, label_config=new_config, description=description)
+        return studio.project(project.id), False, True
+    return project, False, False
+
+
+def ensure_review_view(studio, project):
+    """The id of the Data Manager tab ordered by prediction score (created when missing)."""
+    views = studio.call("list Data Manager tabs", studio.sdk.views.list, project=project.id)
+    for v in views:
+        if (v.data or {}).get("title") == REVIEW_VIEW_TITLE:
+            return int(v.id)
+    data = {"title": REVIEW_VIEW_TITLE, "ordering": ["tasks:predictions_score"]}
+    return int(studio.call("create the review queue tab", studio.sdk.views.create, project=project.id, data=data).id)
+
+
+def set_review_settings(studio, project, model_version):
+    """Point the project at `model_version` and at uncertainty sampling.
+
+    Label Studio accepts a model version only once predictions carry it; returns False
+    (and changes only the sampling) when none does yet.
+    """
+    try:
+        studio.call("set the model version", studio.sdk.projects.update, id=project.id, model_version=model_version, sampling=_UNCERTAINTY)
+        return True
+    except StudioError:
+        studio.call("enable uncertainty sampling", studio.sdk.projects.update, id=project.id, sampling=_UNCERTAINTY)
+        return False
+
+
+def resolve_project(studio, project):
+    """A `Project` from an id (int or digits) or an exact title; `StudioError` when absent."""
+    if isinstance(project, Project):
+        return project
+    if isinstance(project, int) or str(project).isdigit():
+        return studio.project(int(project))
+    found = studio.find_project(str(project))
+    if found is None:
+        raise StudioError(f"no project called {project!r} on {studio.url}; create it with `slant push FILE --project {str(project)!r}` "
+                          "or pass the project id")
+    return found
+
+
+def project_titles(studio):
+    """Titles of every project on the server (for 'did you mean' messages)."""
+    return [p.title or "" for p in studio.call("list projects", lambda: list(studio.sdk.projects.list(page_size=100)))]
+
+
+def user_emails(studio):
+    """``{user id: email}`` of the server's users: snapshots name annotators by id only."""
+    users = studio.call("list users", studio.sdk.users.list)
+    return {int(u.id): u.email for u in users if u.id is not None and u.email}
