@@ -194,3 +194,21 @@ def test_shipped_files():
     assert _files.schema("taxonomy")["$schema"].startswith("https://json-schema.org/")
     assert _files.default_taxonomy_path().name == "rhetoric.json"
     assert _files.sample_article_path().is_file()
+
+
+def test_atomic_write_without_perms_gives_a_new_file_the_umask_default(tmp_path):
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "new.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o644
+
+
+def test_atomic_write_without_perms_keeps_the_replaced_files_mode(tmp_path):
+    target = tmp_path / "kept.txt"
+    target.write_text("old")
+    target.chmod(0o640)
+    atomic_write_text(target, "new")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert target.read_text() == "new"

@@ -103,16 +103,27 @@ def writable_output(path, what="output"):
     return path
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode="w", *, encoding="utf-8", perms=None):
     """Open a temporary file beside `path`; on success it replaces `path` in one rename,
     on any error it is removed and `path` is left as it was. `perms` (e.g. 0o600) is set
-    before anything is written."""
+    before anything is written; without it the file keeps the mode of the file it
+    replaces, or gets the umask's default for a new file, as `open` would give."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
     try:
-        if perms is not None:
-            os.chmod(tmp, perms)
+        if perms is None:  # mkstemp makes the file 0600: keep the old file's mode, or the umask's default
+            try:
+                perms = path.stat().st_mode & 0o7777
+            except FileNotFoundError:
+                perms = 0o666 & ~_umask()
+        os.chmod(tmp, perms)
         with open(fd, mode, **({} if "b" in mode else {"encoding": encoding})) as fh:
             yield fh
             fh.flush()
