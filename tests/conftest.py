@@ -6,7 +6,7 @@ Integration tests take it and mark themselves ``@pytest.mark.integration``:
 
     def test_x(label_studio):
         sdk = label_studio.client()          # label_studio_sdk.LabelStudio, for test set-up
-        studio = label_studio.studio()       # slant.studio.core.Studio, what slant code takes
+        studio = label_studio.studio()       # slant.studio.client.Studio, what slant code takes
         label_studio.url, label_studio.api_key, label_studio.email, label_studio.password
         label_studio.stop(kill=True); label_studio.restart()   # fault tests
 
@@ -36,7 +36,7 @@ class LiveStudio:
         self.server = None
 
     def start(self):
-        from slant.studio.core import start_studio
+        from slant.studio.server import start_studio
 
         self.server = start_studio(data_dir=self.data_dir, port=self.requested_port, timeout=360)
         return self
@@ -74,8 +74,8 @@ class LiveStudio:
         return LabelStudio(base_url=self.url, api_key=api_key or self.api_key, timeout=300)
 
     def studio(self, api_key=None):
-        """A connected `slant.studio.core.Studio`."""
-        from slant.studio.core import connect
+        """A connected `slant.studio.client.Studio`."""
+        from slant.studio.client import connect
 
         return connect(self.url, api_key or self.api_key)
 
@@ -109,7 +109,7 @@ def label_studio(tmp_path_factory):
 @pytest.fixture(scope="session")
 def default_model_cache(tmp_path_factory):
     """A cache directory holding the default model, built once per session (~10 s)."""
-    from slant.model.core import build_default_model
+    from slant.model.seed import build_default_model
     from slant.taxonomy.core import load_taxonomy
 
     cache = tmp_path_factory.mktemp("slant-cache")
@@ -120,7 +120,7 @@ def default_model_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def default_model(default_model_cache):
     """The default model (labels/seed, default taxonomy), loaded from the session cache."""
-    from slant.model.core import load_model
+    from slant.model.seed import load_model
     from slant.taxonomy.core import load_taxonomy
 
     return load_model(taxonomy=load_taxonomy(), cache_dir=default_model_cache)
@@ -145,3 +145,36 @@ def sub_taxonomy(tmp_path_factory):
         return path
 
     return make
+
+
+class FakeModel:
+    """Labels any sentence containing a cue word, with a span on the word; records its calls."""
+
+    model_version = "fake-1"
+    cues = {"slashed": "loaded_language", "scheme": "loaded_language", "Critics say": "attribution_vague"}
+
+    def __init__(self):
+        self.calls = []
+
+    def predict(self, texts):
+        from slant.model.slantmodel import Prediction
+
+        self.calls.append(list(texts))
+        out = []
+        for text in texts:
+            labels, spans = [], []
+            for cue, label in self.cues.items():
+                at = text.find(cue)
+                if at >= 0:
+                    if label not in labels:
+                        labels.append(label)
+                    spans.append({"start": at, "end": at + len(cue), "label": label, "text": cue, "weight": 1.0, "cue": "x"})
+            scores = {lab: (0.9 if lab in labels else 0.1) for lab in ("loaded_language", "attribution_vague")}
+            out.append(Prediction(labels, scores, spans, uncertainty=0.2 if labels else 0.6))
+        return out
+
+
+@pytest.fixture
+def fake_model():
+    """The `FakeModel` class: call it for a fresh model (push and pre-label tests, no training)."""
+    return FakeModel

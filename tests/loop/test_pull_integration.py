@@ -15,7 +15,7 @@ from slant._files import default_taxonomy_path
 from slant.agreement.core import compute_agreement
 from slant.agreement.report import to_json
 from slant.cli.main import main
-from slant.studio.core import push
+from slant.loop.push import push
 from slant.taxonomy.core import load_taxonomy
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from slant.loop.select import (
     uncertainty_scores,
 )
 from slant.loop.train import retrain
-from slant.model.core import read_seed
+from slant.model.seed import read_seed
 from slant.studio.lsformat import task_data
 from slant.taxonomy.core import load_taxonomy
 from slant.text.documents import make_document

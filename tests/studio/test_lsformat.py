@@ -1,13 +1,20 @@
-"""prelabel: task data, prediction JSON and batching, with a small fake model."""
-
+"""lsformat: task data, prediction JSON, the one result reader and labeling-config names."""
 
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
-from slant.errors import ModelError
-from slant.model.core import Prediction
-from slant.studio.core import project_config
-from slant.studio.lsformat import iter_batches, prediction_json, slant_id, task_data, tasks_with_predictions
+from slant.errors import DataError
+from slant.model.slantmodel import Prediction
+from slant.studio.lsformat import (
+    check_label_config,
+    config_names,
+    label_lookup,
+    prediction_json,
+    read_result,
+    slant_id,
+    task_data,
+)
+from slant.studio.projects import project_config
 from slant.taxonomy.core import load_taxonomy
 from slant.text.documents import make_document
 
@@ -18,31 +25,6 @@ The council slashed the library budget on Tuesday. Critics say the scheme is a d
 Officials declined to comment.
 
 The vote was 5-4."""
-
-
-class FakeModel:
-    """Labels any sentence containing a cue word, with a span on the word."""
-
-    model_version = "fake-1"
-    cues = {"slashed": "loaded_language", "scheme": "loaded_language", "Critics say": "attribution_vague"}
-
-    def __init__(self):
-        self.calls = []
-
-    def predict(self, texts):
-        self.calls.append(list(texts))
-        out = []
-        for text in texts:
-            labels, spans = [], []
-            for cue, label in self.cues.items():
-                at = text.find(cue)
-                if at >= 0:
-                    if label not in labels:
-                        labels.append(label)
-                    spans.append({"start": at, "end": at + len(cue), "label": label, "text": cue, "weight": 1.0, "cue": "x"})
-            scores = {lab: (0.9 if lab in labels else 0.1) for lab in ("loaded_language", "attribution_vague")}
-            out.append(Prediction(labels, scores, spans, uncertainty=0.2 if labels else 0.6))
-        return out
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +75,9 @@ def test_slant_id_is_stable_and_keyed_by_content_offsets_and_taxonomy(doc, tax):
     assert task_data(edited, taxonomy=tax)[1]["slant_id"] != a[1]["slant_id"]
 
 
-def test_prediction_json_shape_and_scores(tax, interface):
+def test_prediction_json_shape_and_scores(tax, interface, fake_model):
     text = "Critics say the scheme is a disaster."
-    pred = FakeModel().predict([text])[0]
+    pred = fake_model().predict([text])[0]
     out = prediction_json(pred, text=text, taxonomy=tax, model_version="fake-1", key="abcdef1234")
     assert out["model_version"] == "fake-1"
     assert out["score"] == 0.8  # 1 - uncertainty: low score = least certain, reviewed first
@@ -149,57 +131,6 @@ def test_span_text_is_read_from_offsets_and_duplicates_dropped(tax):
     assert region["value"] == {"start": start, "end": start + 4, "text": "guts", "labels": ["Loaded language"]}
 
 
-@pytest.mark.parametrize("text", [
-    'He said <script>alert("x")</script> & left.',
-    "“Quoted” and 'single' and \"double\".",
-    "Emoji 👩🏽‍⚕️ before the slashed budget.",
-    "الميزانية slashed שלום עולם.",
-], ids=["script", "quotes", "emoji", "rtl"])
-def test_special_text_survives_and_validates(tax, interface, text):
-    doc = make_document(text + "\n", doc_id="d")
-    (task,) = tasks_with_predictions(task_data(doc, taxonomy=tax), model=FakeModel(), taxonomy=tax)
-    assert task["data"]["text"] == text
-    for region in task["predictions"][0]["result"]:
-        if region["type"] == "labels":
-            v = region["value"]
-            assert text[v["start"]:v["end"]] == v["text"] == "slashed"
-    assert interface.validate_prediction(task["predictions"][0], return_errors=True) == []
-
-
-def test_iter_batches_sizes_counts_and_duplicates(tax):
-    docs = [make_document(ARTICLE, doc_id="a"), make_document(ARTICLE, doc_id="same-text")]
-    model = FakeModel()
-    batches = list(iter_batches(docs, model=model, taxonomy=tax, batch_size=2))
-    assert [len(b.tasks) for b in batches] == [2, 2, 1]
-    last = batches[-1]
-    assert (last.documents, last.sentences, last.duplicates) == (2, 10, 5)  # the copy adds nothing
-    assert sum(b.label_counts.get("loaded_language", 0) for b in batches) == 2
-    assert sum(b.label_counts.get("attribution_vague", 0) for b in batches) == 1
-    assert [len(c) for c in model.calls] == [2, 2, 1]
-
-
-def test_existing_ids_are_skipped_before_the_model_runs(doc, tax):
-    existing = {d["slant_id"] for d in task_data(doc, taxonomy=tax)}
-    model = FakeModel()
-    (batch,) = iter_batches([doc], model=model, taxonomy=tax, existing=existing)
-    assert batch.tasks == [] and batch.duplicates == 5 and batch.sentences == 5
-    assert model.calls == []
-
-
-def test_iter_batches_rejects_bad_batch_size(doc, tax):
-    with pytest.raises(ValueError, match="batch_size must be at least 1"):
-        list(iter_batches([doc], model=FakeModel(), taxonomy=tax, batch_size=0))
-
-
-def test_model_returning_wrong_count_is_a_model_error(doc, tax):
-    class Broken(FakeModel):
-        def predict(self, texts):
-            return super().predict(texts)[:-1]
-
-    with pytest.raises(ModelError, match=r"model 'fake-1' returned 4 predictions for 5 sentences"):
-        tasks_with_predictions(task_data(doc, taxonomy=tax), model=Broken(), taxonomy=tax)
-
-
 def test_weak_spans_are_dropped(tax):
     text = "Critics say the scheme is a disaster."
     spans = [
@@ -213,3 +144,70 @@ def test_weak_spans_are_dropped(tax):
     out = prediction_json(pred, text=text, taxonomy=tax, model_version="m")
     kept = [(r["value"]["text"], r["value"]["labels"][0]) for r in out["result"] if r["type"] == "labels"]
     assert kept == [("Critics say", "Attribution to a vague source"), ("scheme", "Loaded language"), ("disaster", "Loaded language")]
+
+
+# --- the one result reader (slant pull and the ML backend's journal) ------------------------
+
+def _choices(*names, score=None):
+    region = {"from_name": "categories", "to_name": "text", "type": "choices", "value": {"choices": list(names)}}
+    return dict(region, score=score) if score is not None else region
+
+
+def _span(start, end, name, text="x", score=None):
+    region = {"from_name": "spans", "to_name": "text", "type": "labels",
+              "value": {"start": start, "end": end, "text": text, "labels": [name]}}
+    return dict(region, score=score) if score is not None else region
+
+
+def test_read_result_of_an_exported_annotation(tax):
+    """Pull style: display names, a span, a note, a name the taxonomy does not know."""
+    result = [_choices("Loaded language", "Whataboutism"), _span(4, 10, "Loaded language", text="scheme"),
+              {"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": ["sure", "really"]}}]
+    read = read_result(result, label_lookup(tax))
+    assert read.labels == ["loaded_language"]
+    assert read.spans == [{"start": 4, "end": 10, "label": "loaded_language", "text": "scheme"}]
+    assert read.note == "sure\nreally" and read.unknown == ["Whataboutism"] and read.scores == {}
+
+
+def test_read_result_of_a_prediction_keeps_scores(tax):
+    result = [_choices("Loaded language", score=0.7), _span(0, 3, "Attribution to a vague source", score=0.4),
+              _span(5, 8, "Attribution to a vague source", score=0.6)]
+    read = read_result(result, label_lookup(tax))
+    assert read.scores == {"loaded_language": 0.7, "attribution_vague": 0.6}  # a span label's highest
+    assert read.labels == ["attribution_vague", "loaded_language"]  # sorted ids, as pull writes them
+
+
+def test_read_result_of_a_journal_event(tax):
+    """Journal style: ids work as names; a highlight labels the sentence; an unknown span
+    label is reported and never becomes a span; foreign controls and junk are ignored."""
+    result = [
+        _choices("attribution_named"),                                   # an id, not a display name
+        _span(0, 7, tax.category("name_calling").name),                  # a highlight without its choice
+        _span(8, 12, "Old span label"),                                  # unknown: reported, no span
+        {"from_name": "spans", "to_name": "text", "type": "labels", "value": {"labels": ["Loaded language"]}},  # no offsets
+        {"from_name": "quality", "to_name": "text", "type": "choices", "value": {"choices": ["Exaggeration"]}},  # not slant's
+        {"from_name": "categories", "type": "choices", "value": {"choices": "Loaded language"}},  # not a list
+        {"from_name": "categories", "type": "choices", "value": {"choices": [["nested"]]}},       # not a name
+        "junk", {"from_name": "categories", "type": "choices", "value": None},
+    ]
+    read = read_result(result, label_lookup(tax))
+    assert read.labels == sorted(["attribution_named", "name_calling", "loaded_language"])
+    assert read.spans == [{"start": 0, "end": 7, "label": "name_calling", "text": "x"}]
+    assert read.unknown == ["Old span label", "['nested']"] and read.note is None
+
+
+def test_read_result_of_nothing(tax):
+    for result in (None, []):
+        read = read_result(result, label_lookup(tax))
+        assert (read.labels, read.spans, read.note, read.unknown, read.scores) == ([], [], None, [], {})
+
+
+def test_config_names_and_check(tax):
+    choices, labels = config_names(project_config(tax))
+    assert choices == {c.name for c in tax.categories if c.sentence_level}
+    assert labels == {c.name for c in tax.categories if c.span_level}
+    check_label_config(project_config(tax), tax)
+    with pytest.raises(DataError, match=r"labeling config is not valid XML"):
+        config_names("<View>")
+    with pytest.raises(DataError, match=r"has no choice or label for .*Loaded language"):
+        check_label_config("<View><Text name='text' value='$text'/></View>", tax)

@@ -6,8 +6,9 @@ import pytest
 
 from slant.cli.main import main
 from slant.errors import DataError, InputError
-from slant.loop.pull import adjudicate, iter_export, pull_export, reviewed_records
+from slant.loop.pull import adjudicate, pull_export, reviewed_records
 from slant.records.reviewed import load_reviewed
+from slant.studio.export import iter_export
 from slant.taxonomy.core import load_taxonomy
 
 
@@ -161,10 +162,7 @@ def test_malformed_export(tmp_path, content, message, tax):
 
 def test_export_problems(tmp_path, tax):
     with pytest.raises(InputError, match=r"no such file"):
-        list(iter_export(tmp_path / "nope.json"))
-    (tmp_path / "bin.json").write_bytes(b"[\xff\xfe]")
-    with pytest.raises(DataError, match=r"not UTF-8"):
-        list(iter_export(tmp_path / "bin.json"))
+        pull_export(tmp_path / "nope.json", tmp_path / "o.jsonl", taxonomy=tax)
     with pytest.raises(DataError, match=r"task 100: no text in its data"):
         pull_export(_write(tmp_path / "e.json", [{"id": 100, "data": {}, "annotations": []}]), tmp_path / "o.jsonl",
                     taxonomy=tax)
@@ -179,16 +177,6 @@ def test_export_problems(tmp_path, tax):
         list(reviewed_records([], taxonomy=tax, min_annotators=-1))
 
 
-def test_streaming_reads_tasks_across_small_chunks(tmp_path, tax):
-    c1 = tax.sentence_ids[0]
-    tasks = [_task(i, [_ann(tax, 1, [c1] if i % 2 else [])], n=1.5e3, flag=True, nothing=None) for i in range(50)]
-    path = _write(tmp_path / "e.json", tasks, indent=1)
-    assert list(iter_export(path, chunk=7)) == tasks  # objects split anywhere, numbers at chunk ends
-    (tmp_path / "n.json").write_text("[\n 12345 ]")
-    with pytest.raises(DataError, match="found int"):
-        list(iter_export(tmp_path / "n.json", chunk=2))
-
-
 def test_agreement_cli_needs_file_or_project(capsys):
     assert main(["agreement"]) == 1
     assert "or --project NAME" in capsys.readouterr().err
@@ -199,3 +187,20 @@ def test_bare_user_ids_get_emails_from_the_server_list(tax):
     recs = list(reviewed_records([_task(0, [_ann(tax, 3, [c1]), _ann(tax, {"id": 4}, [c1]), _ann(tax, 9, [])])],
                                  taxonomy=tax, emails={3: "c@x.org", 4: "d@x.org"}))
     assert [(a["annotator"], a["annotator_id"]) for a in recs[0]["annotations"]] == [("c@x.org", 3), ("d@x.org", 4), (9, 9)]
+
+
+def test_a_highlight_labels_the_sentence_and_unknown_span_labels_are_reported(tax, tmp_path):
+    """The one result reader's rules (slant.studio.lsformat.read_result), as pull uses them."""
+    c1, s1 = tax.sentence_ids[0], "name_calling"
+    u = _users()
+    highlight = _ann(tax, u[0], [c1], spans=[(0, 8, s1)])                       # s1 highlighted, not ticked
+    drift = _ann(tax, u[1], [c1], spans=[(0, 8, s1)])
+    drift["result"].append({"from_name": "spans", "to_name": "text", "type": "labels",
+                            "value": {"start": 9, "end": 12, "text": "y", "labels": ["Old span label"]}})
+    out = tmp_path / "o.jsonl"
+    s = pull_export(_write(tmp_path / "e.json", [_task(0, [highlight, drift])]), out, taxonomy=tax)
+    (r,) = [json.loads(x) for x in out.read_text().splitlines()]
+    assert r["labels"] == sorted([c1, s1]) and r["annotations"][0]["labels"] == sorted([c1, s1])
+    assert r["spans"] == [{"start": 0, "end": 8, "label": s1, "text": "x"}]
+    assert r["annotations"][1]["spans"] == [{"start": 0, "end": 8, "label": s1, "text": "x"}]  # no span for the unknown label
+    assert r["unknown_labels"] == ["Old span label"] and s.unknown == {"Old span label": 1}

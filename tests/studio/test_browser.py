@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from slant.studio.core import push
+from slant.loop.push import push
 from slant.taxonomy.core import load_taxonomy
-from test_prelabel import FakeModel
 
 ARTICLE = """Browser Check
 
@@ -30,12 +29,12 @@ def _chromium():
 
 @pytest.mark.integration
 @pytest.mark.browser
-def test_task_shows_predicted_choices_and_spans(label_studio, tmp_path, request):
+def test_task_shows_predicted_choices_and_spans(label_studio, tmp_path, request, fake_model):
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
     executable = _chromium()
     article = tmp_path / "browser.txt"
     article.write_text(ARTICLE, encoding="utf-8")
-    result = push(label_studio.studio(), [article], project="Browser check", taxonomy=load_taxonomy(), model=FakeModel())
+    result = push(label_studio.studio(), [article], project="Browser check", taxonomy=load_taxonomy(), model=fake_model())
     tasks = list(label_studio.client().tasks.list(project=result.project_id, fields="task_only", include="id,data"))
     (task,) = [t for t in tasks if "😀" in t.data["text"]]
 

@@ -1,0 +1,45 @@
+"""journal: the state file is private and atomic; journal records read results with the
+one reader (slant.studio.lsformat.read_result)."""
+
+import json
+import os
+import stat
+
+import pytest
+
+from slant.backend.journal import Journal, normalize_event, reviewed_records
+from slant.taxonomy.core import load_taxonomy
+
+
+@pytest.fixture(scope="module")
+def tax():
+    return load_taxonomy()
+
+
+def test_state_file_is_private_and_replaced_whole(tmp_path):
+    journal = Journal(tmp_path)
+    assert journal.processed() == 0 and journal.last_outcome() is None
+    end = journal.append({"action": "ANNOTATION_CREATED", "annotations": [{"id": 1}]})
+    journal.mark_processed(end, last={"promoted": False})
+    assert stat.S_IMODE(os.stat(journal.state_path).st_mode) == 0o600
+    assert json.loads(journal.state_path.read_text()) == {"processed": end, "last": {"promoted": False}}
+    assert journal.processed() == end and journal.last_outcome() == {"promoted": False}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl", "state.json"]  # no temporary left
+
+
+def test_journal_records_use_the_one_result_reader(tmp_path, tax):
+    result = [
+        {"from_name": "categories", "to_name": "text", "type": "choices", "value": {"choices": ["Loaded language"]}},
+        {"from_name": "spans", "to_name": "text", "type": "labels",
+         "value": {"start": 4, "end": 10, "text": "scheme", "labels": [tax.category("name_calling").name]}},
+        {"from_name": "spans", "to_name": "text", "type": "labels", "value": {"start": 0, "end": 3, "labels": ["Gone label"]}},
+    ]
+    journal = Journal(tmp_path)
+    journal.append(normalize_event({"action": "ANNOTATION_CREATED", "project": {"id": 2},
+                                    "annotation": {"id": 1, "task": 5, "result": result, "completed_by": 7},
+                                    "task": {"id": 5, "data": {"text": "The scheme failed.", "slant_id": "s5"}}}))
+    (record,) = reviewed_records(journal.events(), taxonomy=tax)
+    assert record["labels"] == ["loaded_language", "name_calling"]  # the highlight labels the sentence
+    assert record["spans"] == [{"start": 4, "end": 10, "label": "name_calling", "text": "scheme"}]
+    assert record["unknown_labels"] == ["Gone label"] and record["id"] == "s5" and record["project_id"] == 2
+    assert record["annotations"] == [{"annotator": 7, "labels": record["labels"], "spans": record["spans"], "ground_truth": False}]

@@ -1,0 +1,85 @@
+"""prelabel: documents + a model -> tasks with predictions, in batches (a small fake model)."""
+
+import pytest
+from label_studio_sdk.label_interface import LabelInterface
+
+from slant.errors import ModelError
+from slant.loop.prelabel import iter_batches, tasks_with_predictions
+from slant.studio.lsformat import task_data
+from slant.studio.projects import project_config
+from slant.taxonomy.core import load_taxonomy
+from slant.text.documents import make_document
+
+ARTICLE = """Council Slashes Library Budget
+By Jane Roe
+
+The council slashed the library budget on Tuesday. Critics say the scheme is a disaster.
+Officials declined to comment.
+
+The vote was 5-4."""
+
+
+@pytest.fixture(scope="module")
+def tax():
+    return load_taxonomy()
+
+
+@pytest.fixture(scope="module")
+def interface(tax):
+    return LabelInterface(project_config(tax))
+
+
+@pytest.fixture
+def doc():
+    return make_document(ARTICLE, doc_id="council", source="council.txt")
+
+
+@pytest.mark.parametrize("text", [
+    'He said <script>alert("x")</script> & left.',
+    "“Quoted” and 'single' and \"double\".",
+    "Emoji 👩🏽‍⚕️ before the slashed budget.",
+    "الميزانية slashed שלום עולם.",
+], ids=["script", "quotes", "emoji", "rtl"])
+def test_special_text_survives_and_validates(tax, interface, text, fake_model):
+    doc = make_document(text + "\n", doc_id="d")
+    (task,) = tasks_with_predictions(task_data(doc, taxonomy=tax), model=fake_model(), taxonomy=tax)
+    assert task["data"]["text"] == text
+    for region in task["predictions"][0]["result"]:
+        if region["type"] == "labels":
+            v = region["value"]
+            assert text[v["start"]:v["end"]] == v["text"] == "slashed"
+    assert interface.validate_prediction(task["predictions"][0], return_errors=True) == []
+
+
+def test_iter_batches_sizes_counts_and_duplicates(tax, fake_model):
+    docs = [make_document(ARTICLE, doc_id="a"), make_document(ARTICLE, doc_id="same-text")]
+    model = fake_model()
+    batches = list(iter_batches(docs, model=model, taxonomy=tax, batch_size=2))
+    assert [len(b.tasks) for b in batches] == [2, 2, 1]
+    last = batches[-1]
+    assert (last.documents, last.sentences, last.duplicates) == (2, 10, 5)  # the copy adds nothing
+    assert sum(b.label_counts.get("loaded_language", 0) for b in batches) == 2
+    assert sum(b.label_counts.get("attribution_vague", 0) for b in batches) == 1
+    assert [len(c) for c in model.calls] == [2, 2, 1]
+
+
+def test_existing_ids_are_skipped_before_the_model_runs(doc, tax, fake_model):
+    existing = {d["slant_id"] for d in task_data(doc, taxonomy=tax)}
+    model = fake_model()
+    (batch,) = iter_batches([doc], model=model, taxonomy=tax, existing=existing)
+    assert batch.tasks == [] and batch.duplicates == 5 and batch.sentences == 5
+    assert model.calls == []
+
+
+def test_iter_batches_rejects_bad_batch_size(doc, tax, fake_model):
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        list(iter_batches([doc], model=fake_model(), taxonomy=tax, batch_size=0))
+
+
+def test_model_returning_wrong_count_is_a_model_error(doc, tax, fake_model):
+    class Broken(fake_model):
+        def predict(self, texts):
+            return super().predict(texts)[:-1]
+
+    with pytest.raises(ModelError, match=r"model 'fake-1' returned 4 predictions for 5 sentences"):
+        tasks_with_predictions(task_data(doc, taxonomy=tax), model=Broken(), taxonomy=tax)

@@ -1,0 +1,246 @@
+"""push: input checks, prefetching, progress; push, re-push and a killed push against a real Label Studio."""
+
+import socket
+
+import pytest
+from label_studio_sdk.label_interface import LabelInterface
+
+from slant.cli.main import main
+from slant.errors import InputError, StudioError
+from slant.loop.prelabel import Batch
+from slant.loop.push import ConsoleProgress, _prefetched, count_documents, push
+from slant.studio.client import connect
+from slant.studio.projects import REVIEW_VIEW_TITLE
+from slant.taxonomy.core import load_taxonomy
+from slant.text.documents import read_documents
+
+ARTICLE = """Harbour Fees Rise Again
+
+The port authority slashed its maintenance budget in March, officials said.
+Critics say the scheme is a disaster for small fishing crews.
+“We were never consulted,” said Ana Ruiz, who chairs the fishers' cooperative.
+Fees will rise by 12 percent next year.
+The authority's board meets on Thursday.
+Some members have asked whether the audit was ever finished.
+"""
+
+SPECIAL = """Odd Characters In The News
+
+He typed <script>alert("x")</script> & "quotes" into the form, critics say.
+The 😀 emoji came before the slashed budget line.
+הוועדה אישרה את התקציב and the scheme passed.
+"""
+
+
+@pytest.fixture(scope="module")
+def tax():
+    return load_taxonomy()
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _sentences(path):
+    return [s for d in read_documents([path]) for s in d.sentences if s.kind != "byline"]
+
+
+def _tasks(sdk, project_id):
+    return list(sdk.tasks.list(project=project_id, fields="all", page_size=1000))
+
+
+def _pred_dict(p):
+    return p if isinstance(p, dict) else p.model_dump()
+
+
+# --- without a server -----------------------------------------------------------------
+
+def test_push_checks_input_files_and_batch_size(tmp_path, tax, fake_model):
+    with pytest.raises(InputError, match=r"nope.txt: no such file; check the path"):
+        push(None, [tmp_path / "nope.txt"], project="p", taxonomy=tax, model=fake_model())
+    with pytest.raises(InputError, match=r"is a directory; pass the files inside it"):
+        push(None, [tmp_path], project="p", taxonomy=tax, model=fake_model())
+    with pytest.raises(InputError, match=r"--batch-size 0 must be at least 1"):
+        push(None, [tmp_path], project="p", taxonomy=tax, model=fake_model(), batch_size=0)
+    with pytest.raises(InputError, match=r"no input files"):
+        push(None, [], project="p", taxonomy=tax, model=fake_model())
+
+
+def test_prefetched_keeps_order_and_raises_worker_errors():
+    assert list(_prefetched(iter(range(5)))) == [0, 1, 2, 3, 4]
+
+    def broken():
+        yield 1
+        raise InputError("bad file")
+
+    got = []
+    with pytest.raises(InputError, match="bad file"):
+        for item in _prefetched(broken()):
+            got.append(item)
+    assert got == [1]
+    # A consumer that stops early does not leave the worker blocked forever.
+    produced = []
+
+    def endless():
+        n = 0
+        while True:
+            produced.append(n)
+            yield n
+            n += 1
+
+    stream = _prefetched(endless())
+    assert next(stream) == 0
+    stream.close()
+    import time
+
+    time.sleep(0.3)
+    settled = len(produced)
+    time.sleep(0.3)
+    assert len(produced) == settled <= 4
+
+
+def test_console_progress_plain_lines(capsys, tax):
+    import io
+
+    stream = io.StringIO()
+    with ConsoleProgress(stream) as show:
+        show(Batch([], documents=1, sentences=7, duplicates=2), 5)
+    assert stream.getvalue() == "push: 1 documents, 7 sentences read, 5 new tasks, 2 duplicates\n"
+
+
+def test_count_documents_sizes_the_progress_bar(tmp_path):
+    feed = _write(tmp_path, "feed.jsonl", '{"id": 1, "text": "a"}\n\n{"id": 2, "text": "b"}\n')
+    assert count_documents([feed, _write(tmp_path, "a.txt", "x"), tmp_path / "missing.md"]) == 4
+
+
+# --- against the session's real Label Studio ------------------------------------------
+
+@pytest.mark.integration
+def test_wrong_token_is_refused_and_leaves_no_project(label_studio, tmp_path, capsys):
+    article = _write(tmp_path, "a.txt", ARTICLE)
+    before = {p.title for p in label_studio.client().projects.list()}
+    code = main(["push", str(article), "--project", "Wrong token project", "--url", label_studio.url, "--api-key", "0" * 40])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert f"error: Label Studio at {label_studio.url} refused the API token (HTTP 401" in err
+    assert {p.title for p in label_studio.client().projects.list()} == before
+
+
+@pytest.mark.integration
+def test_push_creates_project_and_repush_adds_nothing(label_studio, tmp_path, tax, fake_model):
+    article = _write(tmp_path, "harbour.txt", ARTICLE)
+    sentences = _sentences(article)
+    studio, model = label_studio.studio(), fake_model()
+    first = push(studio, [article], project="Harbour push", taxonomy=tax, model=model, batch_size=4, cache_dir=tmp_path / "cache")
+    assert first.created and first.new_tasks == len(sentences) == first.sentences and first.duplicates == 0
+    assert first.label_counts == {"loaded_language": 2, "attribution_vague": 1}
+    assert first.model_version_set and "Harbour push" in first.summary()
+    sdk = label_studio.client()
+    project = sdk.projects.get(id=first.project_id)
+    assert project.model_version == "fake-1" and project.sampling == "Uncertainty sampling"
+    assert "taxonomy rhetoric 1.0.0" in project.description
+    views = [v for v in sdk.views.list(project=first.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE]
+    assert len(views) == 1 and views[0].data["ordering"] == ["tasks:predictions_score"]
+    assert first.project_url.endswith(f"/projects/{first.project_id}/data?tab={views[0].id}")
+
+    again = push(studio, [article], project="Harbour push", taxonomy=tax, model=model, cache_dir=tmp_path / "cache")
+    assert (again.created, again.new_tasks, again.duplicates, again.sentences) == (False, 0, len(sentences), len(sentences))
+    no_cache = push(studio, [article, article], project="Harbour push", taxonomy=tax, model=model)
+    assert (no_cache.new_tasks, no_cache.duplicates) == (0, 2 * len(sentences))
+    assert len(_tasks(sdk, first.project_id)) == len(sentences)
+    assert len([v for v in sdk.views.list(project=first.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE]) == 1
+
+    # A task deleted in Label Studio puts the local ledger out of step: it is noticed and
+    # exactly that sentence is sent again.
+    victim = _tasks(sdk, first.project_id)[2]
+    sdk.tasks.delete(id=victim.id)
+    healed = push(studio, [article], project="Harbour push", taxonomy=tax, model=model, cache_dir=tmp_path / "cache")
+    assert healed.new_tasks == 1
+    texts = sorted(t.data["text"] for t in _tasks(sdk, first.project_id))
+    assert texts == sorted(s.text for s in sentences)
+
+
+@pytest.mark.integration
+def test_pushed_predictions_are_valid_and_ordered(label_studio, tmp_path, tax, fake_model):
+    article = _write(tmp_path, "harbour.txt", ARTICLE)
+    result = push(label_studio.studio(), [article], project="Harbour validity", taxonomy=tax, model=fake_model())
+    sdk = label_studio.client()
+    interface = LabelInterface(sdk.projects.get(id=result.project_id).label_config)
+    tasks = _tasks(sdk, result.project_id)
+    assert tasks
+    for task in tasks:
+        (pred,) = [_pred_dict(p) for p in task.predictions]
+        assert pred["model_version"] == "fake-1" and 0 <= pred["score"] <= 1
+        assert interface.validate_prediction({"result": pred["result"]}, return_errors=True) == []
+        for region in pred["result"]:
+            if region["type"] == "labels":
+                v = region["value"]
+                assert task.data["text"][v["start"]:v["end"]] == v["text"]
+    # The review tab lists the least certain sentence first.
+    view = [v for v in sdk.views.list(project=result.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE][0]
+    ordered = list(sdk.tasks.list(project=result.project_id, view=view.id, fields="all", page_size=100))
+    scores = [_pred_dict(t.predictions[0])["score"] for t in ordered]
+    assert scores == sorted(scores)
+
+
+@pytest.mark.integration
+def test_personal_access_token_works(label_studio, tmp_path, tax, fake_model):
+    pat = label_studio.client().tokens.create().token
+    studio = connect(label_studio.url, pat)
+    result = push(studio, [_write(tmp_path, "a.txt", ARTICLE)], project="PAT push", taxonomy=tax, model=fake_model())
+    assert result.new_tasks == len(_sentences(tmp_path / "a.txt"))
+
+
+@pytest.mark.integration
+def test_special_characters_arrive_intact(label_studio, tmp_path, tax, fake_model):
+    article = _write(tmp_path, "odd.txt", SPECIAL)
+    expected = [s.text for s in _sentences(article)]
+    assert any("<script>" in t for t in expected) and any("😀" in t for t in expected)
+    result = push(label_studio.studio(), [article], project="Odd characters", taxonomy=tax, model=fake_model())
+    tasks = _tasks(label_studio.client(), result.project_id)
+    assert sorted(t.data["text"] for t in tasks) == sorted(expected)
+    spans = 0
+    for task in tasks:
+        for region in _pred_dict(task.predictions[0])["result"]:
+            if region["type"] == "labels":
+                v = region["value"]
+                assert task.data["text"][v["start"]:v["end"]] == v["text"]
+                spans += 1
+    assert spans == 2  # "slashed" after the emoji, "scheme" after the Hebrew
+
+
+@pytest.mark.integration
+def test_server_killed_mid_push_then_rerun_completes(label_studio, tmp_path, tax, fake_model):
+    article = _write(tmp_path, "harbour.txt", ARTICLE)
+    sentences = _sentences(article)
+    studio, cache = label_studio.studio(), tmp_path / "cache"
+    calls = []
+
+    def kill_after_first_batch(batch, new_tasks):
+        calls.append(new_tasks)
+        if len(calls) == 1:
+            label_studio.stop(kill=True)
+
+    with pytest.raises(StudioError, match=r"(cannot reach|stopped answering).*Label Studio"):
+        push(studio, [article], project="Killed mid-push", taxonomy=tax, model=fake_model(), batch_size=3,
+             cache_dir=cache, progress=kill_after_first_batch)
+    assert calls == [3]
+    # Keep the old port busy: Label Studio moves to another one and the fixture must notice.
+    old_port = label_studio.port
+    with socket.socket() as blocker:
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        blocker.bind(("127.0.0.1", old_port))
+        blocker.listen()
+        label_studio.restart()
+    assert label_studio.port != old_port
+    rerun = push(label_studio.studio(), [article], project="Killed mid-push", taxonomy=tax, model=fake_model(),
+                 batch_size=3, cache_dir=cache)
+    assert (rerun.new_tasks, rerun.duplicates) == (len(sentences) - 3, 3)
+    tasks = _tasks(label_studio.client(), rerun.project_id)
+    assert sorted(t.data["slant_id"] for t in tasks) == sorted({t.data["slant_id"] for t in tasks})
+    assert sorted(t.data["text"] for t in tasks) == sorted(s.text for s in sentences)
+    assert all(len(t.predictions) == 1 for t in tasks)
+
+

@@ -1,0 +1,70 @@
+"""client: connecting to Label Studio, and the errors that name the next step."""
+
+import socket
+
+import pytest
+
+from slant.cli.main import main
+from slant.errors import StudioError
+from slant.studio.client import Project, Studio, connect, error_detail
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- without a server -----------------------------------------------------------------
+
+def test_unreachable_server_names_url_and_next_step(tmp_path, capsys):
+    url = f"http://127.0.0.1:{_free_port()}"
+    with pytest.raises(StudioError, match=rf"cannot reach Label Studio at {url} .*slant studio"):
+        connect(url, "token")
+    article = tmp_path / "a.txt"
+    article.write_text("The council slashed the budget.\n", encoding="utf-8")
+    assert main(["push", str(article), "--project", "nowhere", "--url", url, "--api-key", "t"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot reach Label Studio at {url}") and "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("url, key, message", [
+    (None, "k", r"no Label Studio URL; pass --url, set LABEL_STUDIO_URL, or start a local server with `slant studio`"),
+    ("localhost:8080", "k", r"URL 'localhost:8080' must start with http:// or https://"),
+    ("http://localhost:1", None, r"no API token for Label Studio at http://localhost:1; pass --api-key"),
+], ids=["no-url", "no-scheme", "no-token"])
+def test_connect_argument_errors(url, key, message):
+    with pytest.raises(StudioError, match=message):
+        connect(url, key)
+
+
+def test_expired_jwt_token_is_refused_before_any_request():
+    import jwt
+
+    token = jwt.encode({"token_type": "refresh", "exp": 1000, "user_id": "1"}, "k" * 32, algorithm="HS256")
+    with pytest.raises(StudioError, match=r"refused the API token .*expired"):
+        connect("http://127.0.0.1:9", token)
+
+
+class _ApiError(Exception):
+    def __init__(self, body):
+        super().__init__("api error")
+        self.body = body
+
+
+def test_error_detail_reads_the_servers_words():
+    assert error_detail(_ApiError({"detail": "Invalid token", "validation_errors": {"title": ["too short"]}})) == \
+        'Invalid token: {"title": ["too short"]}'
+    assert error_detail(_ApiError({"other": 1})) == "{'other': 1}"
+    assert error_detail(_ApiError(None)) == "api error"
+    assert len(error_detail(_ApiError("x" * 900))) == 500
+
+
+def test_studio_never_shows_its_token_and_builds_project_urls():
+    studio = Studio.__new__(Studio)  # no SDK client needed for these
+    studio.url = "http://ls.example:8080"
+    assert repr(studio) == "Studio('http://ls.example:8080')"
+    project = Project(id=7, title="Harbor", label_config="<View/>")
+    assert studio.project_url(project) == "http://ls.example:8080/projects/7/data"
+    assert studio.project_url(7, view_id=3) == "http://ls.example:8080/projects/7/data?tab=3"
