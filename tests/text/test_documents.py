@@ -54,7 +54,7 @@ def test_title_and_byline(text, kinds):
 def test_explicit_title_marks_matching_line_only():
     doc = make_document("Bridge Reopens\n\nBody.", title="Bridge Reopens")
     assert doc.sentences[0].kind == "title"
-    doc = make_document("Dateline\n\nBody.", title="Something else")
+    doc = make_document("Dateline of the story.\n\nBody.", title="Something else")
     assert doc.sentences[0].kind == "body" and doc.title == "Something else"
 
 

@@ -5,6 +5,7 @@ import html
 import io
 
 from slant.taxonomy.config import PALETTE
+from slant.text.boilerplate import NON_BODY_KINDS
 
 __all__ = ["label_colors", "render_document_html", "render_html_page", "write_html"]
 
@@ -92,9 +93,9 @@ def render_document_html(doc, pairs, taxonomy):
             close()
             parts.append(f"<h2>{inner}</h2>")
             continue
-        if s.kind == "byline":
+        if s.kind in NON_BODY_KINDS:  # byline, heading, related box, licence, bio: shown apart, not pushed
             close()
-            parts.append(f'<p class="byline">{inner}</p>')
+            parts.append(f'<p class="byline {s.kind}">{inner}</p>')
             continue
         if paragraph is not None and s.paragraph != paragraph:
             close()

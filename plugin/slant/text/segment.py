@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from slant.text.boilerplate import byline_names, is_byline, line_kind, one_paragraph_per_line
+
 __all__ = ["Sentence", "split_sentences", "load_splitter", "ABBREVIATIONS"]
 
 
@@ -23,7 +25,7 @@ class Sentence:
     end: int
     text: str
     paragraph: int
-    kind: str = "body"  # "title" | "byline" | "body"
+    kind: str = "body"  # "body", "title", or a kind of non-body line (slant.text.boilerplate)
 
 
 # Lower case, without the final period, as Punkt compares them.
@@ -47,16 +49,20 @@ _SENTENCE_STARTERS = """
     because last next mr mrs ms dr officials critics police what why how who where
 """.split()
 
+_STARTER_SET = frozenset(_SENTENCE_STARTERS)
+
 # Punkt knows straight quotes only; the shadow text it reads has the same length.
 _SHADOW = (("“", '"'), ("”", '"'), ("„", '"'), ("‘", "'"), ("’", "'"), ("«", '"'), ("»", '"'), ("…", "."))
 _CLOSERS = "\"'”’»)]}"
 _OPENERS = "\"'“‘«([{"
 _TERMINAL = ".!?…"
 _BULLET = re.compile(r"(?:[-*•·‣–]|\d{1,3}[.)])\s")
-_BYLINE = re.compile(r"By\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}(?:\s*(?:,|and|&)\s*[A-Z][\w.'’ &-]*){0,4}\.?", re.UNICODE)
 _ELLIPSIS_SPLIT = re.compile(r"\.\.\.[\"'”’)\]]*\s+(?=[\"“'‘(]?[A-Z])")
 _ELLIPSIS_END = re.compile(r"\.\s?\.\s?\.$")
 _DOTTED = re.compile(r"(?:\b[A-Za-z]{1,3}\.)(?:-?[A-Za-z]{1,3}\.)+$")  # U.S., A.F.L.-C.I.O.
+# A name's initials ("George H.W.", "John F.") before a capitalised word that is not a
+# sentence starter: the name goes on ("Bush refused ..."); Punkt splits there.
+_INITIALS = re.compile(r"\b[A-Z][a-z]+\s+(?:[A-Z]\.){1,3}$")
 _NUMBER_ABBREV = re.compile(r"\b(?:No|no|Nos|nos|Art|art|p|pp)\.$")
 # A possible sentence end inside a chunk; a chunk without one is a single sentence.
 _MAYBE_END = re.compile(r"[.?!…](?=[\s)\";}\]*:@'({\[!?”’»“‘])")  # Punkt's candidate test
@@ -155,33 +161,67 @@ def _is_title_line(line, followed_by_blank, next_line):
     return (followed_by_blank and len(line) <= 200 and words <= 30) or (short and not continues)
 
 
-def _is_byline(line):
-    return len(line) <= 120 and _BYLINE.fullmatch(line) is not None
+def _per_line(text, paragraphs):
+    """Blocks written one paragraph per line become one paragraph per line."""
+    out = []
+    for lines in paragraphs:
+        if len(lines) > 2 and one_paragraph_per_line([text[s:e] for s, e in lines]):
+            out.extend([line] for line in lines)
+        else:
+            out.append(lines)
+    return out
+
+
+def _line_kinds(text, flat, title):
+    """Per line: "title", "byline", "heading", "related", "licence", "bio" or "body"."""
+    kinds = ["body"] * len(flat)
+    if not flat:
+        return kinds
+    p0, s0, e0 = flat[0]
+    first = text[s0:e0]
+    nxt = text[flat[1][1]:flat[1][2]] if len(flat) > 1 else None
+    blank_after = len(flat) == 1 or flat[1][0] != p0
+    if title is not None:
+        is_title = " ".join(first.split()) == " ".join(title.split())
+    else:
+        is_title = _is_title_line(first, blank_after, nxt) and not is_byline(first)
+    if is_title:
+        kinds[0] = "title"
+    authors = []
+    for i in range(1 if is_title else 0, min(len(flat), 4)):
+        if is_byline(text[flat[i][1]:flat[i][2]]):
+            kinds[i] = "byline"
+            authors = byline_names(text[flat[i][1]:flat[i][2]])
+            break
+    sizes = {}
+    for p, _, _ in flat:
+        sizes[p] = sizes.get(p, 0) + 1
+    for i, (p, s, e) in enumerate(flat):
+        if kinds[i] != "body":
+            continue
+        line = text[s:e]
+        # Only a line that stands alone can be boilerplate: its own paragraph, or between
+        # sentence ends (never a fragment of a hard-wrapped sentence).
+        prev_ends = i == 0 or flat[i - 1][0] != p or _ends_sentence(text[flat[i - 1][1]:flat[i - 1][2]])
+        next_starts = i + 1 == len(flat) or flat[i + 1][0] != p or _ends_sentence(line)
+        if not (prev_ends and next_starts):
+            continue
+        kind = line_kind(line, near_end=i >= len(flat) - 3, authors=authors)
+        if kind == "heading" and sizes[p] > 1:
+            kind = None  # a short line inside a paragraph is not a section heading
+        kinds[i] = kind or "body"
+    return kinds
 
 
 def _chunks(text, paragraphs, title):
     """Runs of lines to hand to Punkt, as (start, end, paragraph, kind).
 
-    A blank line, a title or byline line, a list bullet, or a short line without final
-    punctuation (a line break that was meant, not hard wrapping) ends a sentence.
+    A blank line, a line that is not body text (title, byline, heading, related-story
+    box, licence, author bio), a list bullet, or a short line without final punctuation
+    (a line break that was meant, not hard wrapping) ends a sentence.
     """
-    flat = [(p, s, e) for p, lines in enumerate(paragraphs) for s, e in lines]
-    kinds = ["body"] * len(flat)
-    if flat:
-        p0, s0, e0 = flat[0]
-        first = text[s0:e0]
-        nxt = text[flat[1][1]:flat[1][2]] if len(flat) > 1 else None
-        blank_after = len(flat) == 1 or flat[1][0] != p0
-        if title is not None:
-            is_title = " ".join(first.split()) == " ".join(title.split())
-        else:
-            is_title = _is_title_line(first, blank_after, nxt) and not _is_byline(first)
-        if is_title:
-            kinds[0] = "title"
-        for i in range(1 if is_title else 0, min(len(flat), 3)):
-            if _is_byline(text[flat[i][1]:flat[i][2]]):
-                kinds[i] = "byline"
-                break
+    flat = [(p, s, e) for p, lines in enumerate(_per_line(text, paragraphs)) for s, e in lines]
+    kinds = _line_kinds(text, flat, title)
     widest = {}
     for p, s, e in flat:
         widest[p] = max(widest.get(p, 0), e - s)
@@ -211,6 +251,11 @@ def _chunks(text, paragraphs, title):
 def _starts_lower(piece):
     piece = piece.lstrip(_OPENERS + " ")
     return piece[:1].islower()
+
+
+def _continues_name(piece):
+    word = piece.split(None, 1)[0] if piece.strip() else ""
+    return word[:1].isupper() and word.strip(".,;:").lower() not in _STARTER_SET
 
 
 def _has_word(piece):
@@ -254,6 +299,7 @@ def _split_chunk(text, shadow, start, end):
                 or (_starts_lower(piece) and (
                     prev[-1] in _CLOSERS or prev[-1] in "?!…" or _ELLIPSIS_END.search(prev) or _DOTTED.search(prev)))
                 or (_NUMBER_ABBREV.search(prev) and piece[:1].isdigit())
+                or (_INITIALS.search(prev) and _continues_name(piece))
             ):
                 merged[-1] = (merged[-1][0], b)
                 continue
