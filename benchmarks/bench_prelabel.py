@@ -36,7 +36,7 @@ from _common import in_spawned_process
 
 def _seed_texts():
     from slant._files import sample_article_path
-    from slant.model.core import read_seed
+    from slant.model.seed import read_seed
     from slant.text.segment import split_sentences
 
     records, _ = read_seed()
@@ -97,7 +97,7 @@ def _peak_mb():
 
 def _run_slant(corpus, out, cache_dir, jobs, queue):
     from slant.loop.analyze import analyze
-    from slant.model.core import load_model
+    from slant.model.seed import load_model
     from slant.taxonomy.core import load_taxonomy
     from slant.text.segment import load_splitter
 
@@ -120,7 +120,7 @@ def _run_baseline(corpus, queue):
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
 
-    from slant.model.core import read_seed
+    from slant.model.seed import read_seed
     from slant.taxonomy.core import load_taxonomy
     from slant.text.documents import read_documents
 
@@ -158,7 +158,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="slant-bench-") as tmp:
         tmp = Path(tmp)
         cache = Path(args.cache_dir) if args.cache_dir else tmp / "cache"
-        from slant.model.core import build_default_model
+        from slant.model.seed import build_default_model
         from slant.taxonomy.core import load_taxonomy
 
         t = time.perf_counter()

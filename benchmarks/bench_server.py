@@ -46,7 +46,7 @@ def _free_port():
 
 
 def _seed_records():
-    from slant.model.core import read_seed
+    from slant.model.seed import read_seed
 
     records, _ = read_seed()
     return [r for r in records if r.get("text")]
@@ -205,7 +205,7 @@ def load(server, path, make_body, clients, duration):
 
 def bare_cost(texts, size, reps):
     """Median seconds of model.predict + prediction_json for one request of `size` tasks."""
-    from slant.model.core import load_model
+    from slant.model.seed import load_model
     from slant.studio.lsformat import prediction_json
     from slant.taxonomy.core import load_taxonomy
 

@@ -39,7 +39,7 @@ TARGET_MB = 2048
 
 
 def make_records(n, seed=0, per_doc=20):
-    from slant.model.core import read_seed
+    from slant.model.seed import read_seed
 
     recs, _ = read_seed()
     neutral = [r["text"].split() for r in recs if not r["labels"]]
@@ -126,8 +126,8 @@ def _baseline(n, queue):
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
 
-    from slant.model.classifier import binarize_labels
-    from slant.model.core import read_seed
+    from slant.model.linear import binarize_labels
+    from slant.model.seed import read_seed
     from slant.taxonomy.core import load_taxonomy
 
     tax = load_taxonomy()

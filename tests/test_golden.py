@@ -8,7 +8,7 @@ from pathlib import Path
 
 from slant._files import sample_article_path
 from slant.cli.main import main
-from slant.model.core import load_model
+from slant.model.seed import load_model
 from slant.taxonomy.core import load_taxonomy
 
 HERE = Path(__file__).parent

@@ -158,7 +158,7 @@ def _agrees(ctx):
 
 
 def test_plain_break_shortcut_agrees_with_punkt_on_project_texts():
-    from slant.model.core import read_seed
+    from slant.model.seed import read_seed
     from slant.text.segment import _PLAIN_BREAK
 
     records, _ = read_seed()

@@ -19,9 +19,8 @@ from sklearn.model_selection import GroupKFold
 
 from slant.errors import DataError
 from slant.loop.evaluate import scores_from_matrices
-from slant.loop.train import _base_records, usable_records
-from slant.model.classifier import SlantClassifier
-from slant.model.core import DEFAULT_PARAMS, record_spans
+from slant.loop.train import base_records, usable_records
+from slant.model.fit import fit_estimator, training_set
 
 __all__ = ["FRACTIONS", "learning_curve", "plot_curve", "render_curve"]
 
@@ -42,7 +41,7 @@ def learning_curve(records, *, taxonomy, base="seed", weight_reviewed=1.0, cv=5,
     fractions = sorted(float(f) for f in fractions)
     if not fractions or fractions[0] <= 0 or fractions[-1] > 1:
         raise DataError(f"learning-curve shares {fractions}: each must be in (0, 1], e.g. 0.25 0.5 0.75 1")
-    base_recs, _, effective, extends, earlier = _base_records(base, taxonomy, registry)
+    base_recs, _, effective, extends, earlier = base_records(base, taxonomy, registry)
     merged = {str(r["id"]): r for r in earlier}
     merged.update((str(r["id"]), r) for r in records)
     reviewed, excluded = usable_records(list(merged.values()), taxonomy)
@@ -66,12 +65,8 @@ def learning_curve(records, *, taxonomy, base="seed", weight_reviewed=1.0, cv=5,
         for f in fractions:
             keep = set(train_docs[:max(1, math.ceil(f * len(train_docs)))])
             rows = [i for i in train if docs[i] in keep]
-            subset = base_recs + [reviewed[i] for i in rows]
-            weights = np.r_[np.ones(len(base_recs)), np.full(len(rows), float(weight_reviewed))]
-            groups = [f"base:{r.get('doc_id', r['id'])}" for r in base_recs] + [f"rev:{docs[i]}" for i in rows]
-            est = SlantClassifier(classes=taxonomy.ids, cv=inner_cv, **{**DEFAULT_PARAMS, **(params or {})})
-            est.fit([r["text"] for r in subset], [r["labels"] for r in subset], groups=groups,
-                    sample_weight=None if weight_reviewed == 1 else weights, spans=record_spans(subset, taxonomy))
+            data = training_set([reviewed[i] for i in rows], taxonomy=taxonomy, base=base_recs, weight_reviewed=weight_reviewed)
+            est = fit_estimator(data, taxonomy=taxonomy, cv=inner_cv, params=params)
             _, chosen, _ = est.predict_explain([texts[i] for i in test], explain=False)
             preds[f][test] = chosen
             sizes[f].append(len(rows))

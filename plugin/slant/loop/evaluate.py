@@ -13,8 +13,10 @@ from datetime import datetime, timezone
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
-from slant.errors import DataError
-from slant.model.core import _prepare, train_model
+from slant.errors import DataError, ModelError
+from slant.model.fit import prepare_records, train_model, training_set
+from slant.model.metrics import counts, prf
+from slant.model.seed import seed_records
 
 __all__ = ["evaluate_model", "evaluate_files", "cross_validate", "render_evaluation", "scores_from_matrices"]
 
@@ -27,11 +29,11 @@ def _combined(ids, gold, pred, combine):
         unknown = [p for p in parts if p not in ids]
         if len(parts) < 2 or unknown:
             bad = unknown[0] if unknown else spec
-            raise DataError(f"--combine {spec!r}: {bad!r} is not a category id (or fewer than two given); use ids joined by '+', e.g. attribution_named+attribution_vague")
+            raise DataError(f"--combine {spec!r}: {bad!r} is not a category id (or fewer than two given); "
+                            "use ids joined by '+', e.g. attribution_named+attribution_vague")
         cols = [ids.index(p) for p in parts]
         g, p = gold[:, cols].any(axis=1), pred[:, cols].any(axis=1)
-        tp, fp, fn = int((g & p).sum()), int((~g & p).sum()), int((g & ~p).sum())
-        out["+".join(parts)] = _prf(tp, fp, fn) | {"support": int(g.sum()), "predicted": int(p.sum())}
+        out["+".join(parts)] = _rounded(*counts(p, g)) | {"support": int(g.sum()), "predicted": int(p.sum())}
     return out
 
 
@@ -45,21 +47,19 @@ def scores_from_matrices(ids, gold, pred, combine=None):
     tp_all = fp_all = fn_all = 0
     for j, cid in enumerate(ids):
         g, p = gold[:, j], pred[:, j]
-        tp, fp, fn = int((g & p).sum()), int((~g & p).sum()), int((g & ~p).sum())
+        tp, fp, fn = counts(p, g)
         tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
-        cats[cid] = _prf(tp, fp, fn) | {"support": int(g.sum()), "predicted": int(p.sum())}
+        cats[cid] = _rounded(tp, fp, fn) | {"support": int(g.sum()), "predicted": int(p.sum())}
     scored = [c for c in cats.values() if c["support"] > 0]
     macro = {k: round(float(np.mean([c[k] for c in scored])), 4) if scored else 0.0 for k in ("precision", "recall", "f1")}
-    out = {"categories": cats, "micro": _prf(tp_all, fp_all, fn_all), "macro": macro}
+    out = {"categories": cats, "micro": _rounded(tp_all, fp_all, fn_all), "macro": macro}
     if combine:
         out["combined"] = _combined(list(ids), gold, pred, combine)
     return out
 
 
-def _prf(tp, fp, fn):
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
+def _rounded(tp, fp, fn):
+    p, r, f = prf(tp, fp, fn)
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
 
 
@@ -82,7 +82,7 @@ def _data_section(texts, labels, groups, files):
 def evaluate_model(model, records, *, files=(), batch_size=2000, combine=None):
     """Score `model` against reviewed records (their labels are the gold standard)."""
     taxonomy = model.taxonomy
-    texts, labels, groups = _prepare(list(records), taxonomy)
+    texts, labels, groups = prepare_records(list(records), taxonomy)
     ids = list(model.estimator.classes_)
     pred = np.zeros((len(texts), len(ids)), dtype=bool)
     for i in range(0, len(texts), batch_size):
@@ -108,17 +108,21 @@ def cross_validate(records, *, taxonomy, cv=5, base=None, params=None, files=(),
     held out, seconds)``: with the encoder a fold takes minutes.
     """
     records = list(records)
+    if base not in (None, "none", "seed"):
+        raise ModelError(f"base {base!r} is not known; use 'seed' or 'none'")
     _combined(list(taxonomy.ids), *(np.zeros((0, len(taxonomy.ids)), dtype=bool),) * 2, combine)  # fail fast
-    texts, labels, groups = _prepare(records, taxonomy)
+    texts, labels, groups = prepare_records(records, taxonomy)
     n_docs = len(set(groups))
     if n_docs < 2 or cv < 2:
         raise DataError(f"cross-validation needs at least 2 documents and --cv 2 or more; got {n_docs} documents, cv={cv}")
     k = min(cv, n_docs)
+    base_recs, base_files = seed_records(taxonomy) if base == "seed" else ([], [])
     ids = list(taxonomy.ids)
     pred = np.zeros((len(texts), len(ids)), dtype=bool)
     for fold, (train, test) in enumerate(GroupKFold(n_splits=k).split(texts, groups=groups), 1):
         started = time.perf_counter()
-        model = train_model([records[i] for i in train], taxonomy=taxonomy, cv=inner_cv, base=base, params=params)
+        data = training_set([records[i] for i in train], taxonomy=taxonomy, base=base_recs)
+        model = train_model(data, taxonomy=taxonomy, cv=inner_cv, params=params, files=base_files, base=base or "none")
         _, chosen, _ = model.estimator.predict_explain([texts[i] for i in test], explain=False)
         pred[test] = chosen
         if progress is not None:
@@ -162,7 +166,7 @@ def render_evaluation(report, fmt="table", *, color=False):
 
 def evaluate_files(paths, *, taxonomy, model=None, cv=None, base="none", cache_dir=None, combine=None, params=None, progress=None):
     """`slant evaluate`: score a saved (or the default) model, or cross-validate with `cv`."""
-    from slant.model.core import load_model
+    from slant.model.seed import load_model
     from slant.records.reviewed import load_reviewed
 
     paths = [paths] if isinstance(paths, str) else list(paths)

@@ -20,7 +20,7 @@ import numpy as np
 
 from slant.errors import ModelError
 from slant.loop.evaluate import scores_from_matrices
-from slant.model.core import read_seed
+from slant.model.seed import read_seed
 
 __all__ = ["GateResult", "compare_models", "gate_records", "promote", "rollback"]
 

@@ -21,17 +21,17 @@ import contextlib
 import fcntl
 import gzip
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
 
+from slant._files import atomic_dir, atomic_write
 from slant.errors import ModelError
-from slant.model.core import CARD_FILE, build_default_model, load_model, save_model
+from slant.model.card import CARD_FILE
+from slant.model.persist import read_model, save_model
+from slant.model.seed import build_default_model
 
 __all__ = ["RECORDS_FILE", "Registry", "VersionInfo"]
 
@@ -92,11 +92,9 @@ class Registry:
         return state
 
     def _write_state(self, state):
-        fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.root)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with atomic_write(self.root / STATE_FILE) as fh:
             json.dump(state, fh, indent=2)
             fh.write("\n")
-        os.replace(tmp, self.root / STATE_FILE)
 
     # -- versions --------------------------------------------------------------------
     def _dir(self, version):
@@ -171,17 +169,12 @@ class Registry:
         with self._locked():
             if (self._dir(version) / CARD_FILE).is_file():
                 return version
-            tmp = Path(tempfile.mkdtemp(prefix=".add-", dir=self.root))
-            try:
+            with atomic_dir(self._dir(version)) as tmp:
                 save_model(model, tmp)
                 # One write of orjson lines at gzip level 6: level 9 and per-line json.dumps
                 # took ~3 s of a 50,000-sentence retrain for a file read once per promotion.
                 with gzip.open(tmp / RECORDS_FILE, "wb", compresslevel=6) as fh:
                     fh.write(b"".join(orjson.dumps({k: r.get(k) for k in _RECORD_KEYS}) + b"\n" for r in records))
-                os.replace(tmp, self._dir(version))
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
             state = self._state()
             state["events"].append({"event": "train", "version": version, "at": _now()})
             self._write_state(state)
@@ -201,7 +194,7 @@ class Registry:
         version = self.resolve(version)
         key = (version, taxonomy.hash)
         if key not in self._models:
-            self._models[key] = load_model(self._dir(version), taxonomy=taxonomy)
+            self._models[key] = read_model(self._dir(version), taxonomy=taxonomy)
         return self._models[key]
 
     # -- promotion -----------------------------------------------------------------------

@@ -41,15 +41,16 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import orjson
 
+from slant._files import sha256_file
 from slant._version import __version__
 from slant.errors import DataError, ModelError
 from slant.loop.gate import TOLERANCE, GateResult, compare_models, promote, rollback
 from slant.loop.registry import Registry
-from slant.model.classifier import SlantClassifier
-from slant.model.core import DEFAULT_PARAMS, SlantModel, _sha256_file, make_card, read_seed, record_spans
+from slant.model.fit import train_model, training_set
+from slant.model.seed import seed_records
+from slant.model.slantmodel import SlantModel
 
 __all__ = [
     "ADJUDICATED_POLICIES",
@@ -58,6 +59,7 @@ __all__ = [
     "RetrainResult",
     "TrainResult",
     "adjudicated",
+    "base_records",
     "compare_models",
     "heldout_documents",
     "promote",
@@ -183,23 +185,18 @@ class TrainResult:
         return "\n".join(lines)
 
 
-def _base_records(base, taxonomy, registry):
-    """``(base records, files, effective base, extended version, earlier reviewed records)``."""
+def base_records(base, taxonomy, registry):
+    """``(base records, files, effective base, extended version, earlier reviewed records)``
+    for `base` ("none", "seed" or a registered version, see `retrain`)."""
     if base in (None, "none"):
         return [], [], "none", None, []
     if base == "seed":
-        seed, files = read_seed()
-        kept = []
-        for r in seed:
-            labels, missing = taxonomy.migrate_labels(r.get("labels", []))
-            if not missing:  # another taxonomy: seed sentences it cannot describe stay out
-                kept.append({**r, "labels": labels})
-        return kept, files, "seed", None, []
+        return (*seed_records(taxonomy), "seed", None, [])
     if registry is None:
         raise ModelError(f"--base {base!r}: a model version needs the model registry; pass --models DIR or use 'seed' or 'none'")
     version = registry.resolve(base)
     card = registry.card(version)
-    records, files, effective, _, _ = _base_records(card["training_data"].get("base", "none"), taxonomy, registry)
+    records, files, effective, _, _ = base_records(card["training_data"].get("base", "none"), taxonomy, registry)
     earlier = [r for r in registry.records(version)]
     return records, files, effective, version, earlier
 
@@ -231,7 +228,7 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
         raise ModelError(f"--cv {cv}: thresholds need at least 2 folds; use --cv 2 or more")
     if not weight_reviewed > 0:
         raise ModelError(f"--weight-reviewed {weight_reviewed}: must be a positive number (1 = same weight as the base)")
-    base_recs, base_files, effective, extends, earlier = _base_records(base, taxonomy, registry)
+    base_recs, base_files, effective, extends, earlier = base_records(base, taxonomy, registry)
     merged = {str(r["id"]): r for r in earlier}
     merged.update((str(r["id"]), r) for r in records)
     reviewed, excluded = usable_records(list(merged.values()), taxonomy)
@@ -242,22 +239,16 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
     held_docs = heldout_documents([r["doc_id"] for r in reviewed], holdout)
     train_rev = [r for r in reviewed if str(r["doc_id"]) not in held_docs]
     held_rev = [r for r in reviewed if str(r["doc_id"]) in held_docs]
-    training = base_recs + train_rev
-    texts = [r["text"] for r in training]
-    labels = [list(r["labels"]) for r in training]
-    groups = [f"base:{r.get('doc_id', r['id'])}" for r in base_recs] + [f"rev:{r['doc_id']}" for r in train_rev]
-    weights = np.r_[np.ones(len(base_recs)), np.full(len(train_rev), float(weight_reviewed))]
-    if len(texts) < 2:
-        raise DataError(f"only {len(texts)} sentence left to train on after holding out {len(held_rev)}; "
+    if len(base_recs) + len(train_rev) < 2:
+        raise DataError(f"only {len(base_recs) + len(train_rev)} sentence left to train on after holding out {len(held_rev)}; "
                         "pull more reviewed documents or pass --holdout 0")
+    data = training_set(train_rev, taxonomy=taxonomy, base=base_recs, weight_reviewed=weight_reviewed)
+    texts, labels, groups, weights = data.texts, data.labels, data.groups, data.weights
     # n_jobs=-1: the CV folds and the final fit run in forked workers, one per core (the
     # same model as one process; docs/performance.md, Retraining).
-    est = SlantClassifier(classes=taxonomy.ids, cv=cv, **{"n_jobs": -1, **DEFAULT_PARAMS, **(params or {})})
-    est.fit(texts, labels, groups=groups, sample_weight=None if weight_reviewed == 1 else weights,
-            spans=record_spans(training, taxonomy))
-    all_files = list(base_files) + list(files or [])
-    card = make_card(est, taxonomy=taxonomy, texts=texts, labels=labels, groups=groups, files=all_files,
-                     version_prefix="trained", base=effective)
+    model = train_model(data, taxonomy=taxonomy, cv=cv, params=params, n_jobs=-1, files=list(base_files) + list(files or []),
+                        base=effective)
+    card = model.card
     key = _version_key(texts, labels, groups, weights, taxonomy,
                        {"base": effective, "extends": extends, "params": card["estimator"]["params"], "held": sorted(held_docs)})
     card["model_version"] = f"trained-{key[:12]}"
@@ -284,7 +275,6 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
         "train_sentences": len(train_rev),
         "label_counts": {cid: held_counts.get(cid, 0) for cid in taxonomy.ids},
     }
-    model = SlantModel(est, card, taxonomy)
     if registry is not None:
         stored = [{**r, "split": "train"} for r in train_rev] + [{**r, "split": "heldout"} for r in held_rev]
         registry.add(model, stored)
@@ -294,7 +284,7 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
 
 def retrain_files(paths, *, taxonomy, registry=None, out=None, **kwargs):
     """`slant train`: read reviewed JSONL files, `retrain`, optionally save a copy to `out`."""
-    from slant.model.core import save_model
+    from slant.model.persist import save_model
     from slant.records.reviewed import load_reviewed
 
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
@@ -302,7 +292,7 @@ def retrain_files(paths, *, taxonomy, registry=None, out=None, **kwargs):
     for p in paths:
         got = load_reviewed([p], taxonomy=taxonomy)
         records.extend(got)
-        files.append({"path": str(p), "sentences": len(got), "sha256": _sha256_file(p)})
+        files.append({"path": str(p), "sentences": len(got), "sha256": sha256_file(p)})
     result = retrain(records, taxonomy=taxonomy, registry=registry, files=files, **kwargs)
     if out is not None:
         save_model(result.model, out)

@@ -5,16 +5,13 @@ per category, calibrated probabilities, per-category thresholds and explanation 
 >>> clf.predict_proba(["The council rammed the budget through."])   # one column per class
 >>> clf.explain(["The council rammed the budget through."])          # spans per sentence
 
-Saving, loading, model cards and the default model are in `slant.model.core`.
+Training on records is `slant.model.fit`; saving and loading `slant.model.persist`; the
+model card `slant.model.card`; the default model `slant.model.seed`.
 """
-
-import multiprocessing as mp
-import os
-from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit, KFold, ShuffleSplit
 from sklearn.multiclass import OneVsRestClassifier
@@ -23,276 +20,19 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from slant.errors import DataError, InputError, ModelError
-from slant.model.cues import CueFeatures
-from slant.model.cues import _as_texts as _texts  # one input check for every text transformer
+from slant.model import parallel
+from slant.model.cuefeatures import CueFeatures, as_texts
+from slant.model.evidence import Contrast, valid_span
 from slant.model.explain import explain_rows
 from slant.model.features import NgramFeatures, Scorer
+from slant.model.linear import DUAL_TOL, NBLogisticRegression, binarize_labels
+from slant.model.metrics import best_threshold, binary_scores
 
-__all__ = ["NBLogisticRegression", "SlantClassifier", "binarize_labels", "valid_span"]
+__all__ = ["DEFAULT_PARAMS", "SlantClassifier"]
 
-# liblinear's own default tolerance for the dual problem, for the CV fold models and the
-# final model alike: the same cross-validated F1 on PTC as 1e-2 and 1e-4, in a fraction
-# of the time (docs/performance.md, Retraining); see SlantClassifier._make_linear.
-_DUAL_TOL = 0.1
-# Forking fit workers costs ~0.1 s and a share of memory: below this many non-zeros in the
-# feature matrix (~3,000 sentences) the fits run in the calling process.
-_PARALLEL_MIN_NNZ = 1_000_000
-# A contrast row (`_Contrast`) is made only when the marked spans cover at most this share
-# of the sentence: a category marked on (nearly) the whole sentence, as PTC's doubt
-# (median 99%), says nothing about which words carry it, and what is left is a fragment.
-_MAX_COVER = 0.5
-# ... and a category gets contrast rows only when at least this share of its marked
-# sentences yields one: on PTC, doubt, appeal to fear and appeal to authority (spans of
-# most of the sentence) lost 0.02-0.03 F1 with them, the local techniques gained.
-_MIN_LOCAL = 0.5
-
-
-def binarize_labels(y, classes=None):
-    """``(Y, classes)``: a 0/1 matrix from label lists (or an indicator matrix).
-
-    `classes` fixes the column order (taxonomy order); unknown labels raise `DataError`.
-    """
-    if sp.issparse(y) or (isinstance(y, np.ndarray) and y.ndim == 2):
-        Y = np.asarray(y.toarray() if sp.issparse(y) else y)
-        if classes is None:
-            classes = [str(i) for i in range(Y.shape[1])]
-        if Y.shape[1] != len(classes):
-            raise DataError(f"label matrix has {Y.shape[1]} columns but there are {len(classes)} classes; pass one column per class")
-        if not np.isin(Y, (0, 1)).all():
-            raise DataError("label matrix must hold only 0 and 1; pass label lists or an indicator matrix")
-        return Y.astype(np.int8), list(classes)
-    y = list(y)
-    for i, labels in enumerate(y):
-        if isinstance(labels, str) or not hasattr(labels, "__iter__"):
-            raise DataError(f"labels of sentence {i} must be a list of category ids, got {labels!r}; use [] for none")
-    if classes is None:
-        classes = sorted({lab for labels in y for lab in labels})
-    index = {c: j for j, c in enumerate(classes)}
-    Y = np.zeros((len(y), len(classes)), dtype=np.int8)
-    for i, labels in enumerate(y):
-        for lab in labels:
-            j = index.get(lab)
-            if j is None:
-                raise DataError(f"sentence {i} has label {lab!r}, which is not a class; known: {', '.join(classes)}")
-            Y[i, j] = 1
-    return Y, list(classes)
-
-
-
-
-def _best_threshold(p, y):
-    """The probability cut that maximises F1 on out-of-fold predictions (ties: higher cut)."""
-    if y.sum() == 0:
-        return 0.5, 0.0
-    order = np.argsort(-p, kind="stable")
-    ps, ys = p[order], y[order]
-    tp = np.cumsum(ys)
-    k = np.arange(1, len(ys) + 1)
-    f1 = 2 * tp / (k + ys.sum())
-    # Only cut between distinct probabilities.
-    last = np.r_[ps[1:] != ps[:-1], True]
-    f1 = np.where(last, f1, -1)
-    best = int(np.argmax(f1))
-    nxt = ps[best + 1] if best + 1 < len(ps) else 0.0
-    t = float((ps[best] + nxt) / 2)
-    return float(np.clip(t, 0.05, 0.95)), float(f1[best])
-
-
-def _prf(pred, y):
-    tp = int((pred & y).sum())
-    fp = int((pred & ~y).sum())
-    fn = int((~pred & y).sum())
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": p, "recall": r, "f1": f, "support": int(y.sum()), "tp": tp, "fp": fp, "fn": fn}
-
-
-_FIT_STATE = None  # set in each forked fit worker by `_init_fit_worker`
-
-
-def _init_fit_worker(state):
-    global _FIT_STATE  # one worker process, one fit
-    _FIT_STATE = state
-
-
-def _fit_worker(part):
-    return _fit_part(_FIT_STATE, part)
-
-
-def _cue_worker():
-    cues, texts = _FIT_STATE
-    return cues.transform(texts)
-
-
-def _fit_part(state, part):
-    """One independent piece of `SlantClassifier.fit`.
-
-    ``part == -1``: the final fit on all rows, returned as ``(coef, intercept)`` for the
-    `active` classes. ``part == i``: fold `i`'s fit, returned as ``(test rows, class
-    columns, out-of-fold decision scores)``; a class without both outcomes in the fold's
-    training rows scores +-5 (always / never). A class with contrast rows (`_Contrast`)
-    is fitted on its own with those whose source sentence is among the training rows.
-    """
-    est, X, Y, w, active, folds, contrast = state
-    train, test = (np.arange(X.shape[0]), None) if part < 0 else folds[part]
-    Ytr = Y[train][:, active]
-    ok = (Ytr.sum(axis=0) > 0) & (Ytr.sum(axis=0) < len(train))
-    own = np.isin(active, contrast.classes) if contrast is not None else np.zeros(len(active), dtype=bool)
-    Xtr = X if part < 0 else X[train]
-    wtr = None if w is None else w[train]
-    coef = np.zeros((len(active), X.shape[1]))
-    intercept = np.zeros(len(active))
-    shared = np.flatnonzero(ok & ~own)
-    if len(shared):
-        ovr = est._fit_linear(Xtr, Ytr[:, shared], wtr)
-        coef[shared] = np.vstack([e.coef_.ravel() for e in ovr.estimators_])
-        intercept[shared] = [e.intercept_[0] for e in ovr.estimators_]
-    for a in np.flatnonzero(ok & own):
-        m = contrast.fit(est, Xtr, Ytr[:, a], wtr, train, active[a], w)
-        coef[a], intercept[a] = m.coef_.ravel(), m.intercept_[0]
-    if part < 0:
-        return coef, intercept
-    scores = np.where(Ytr.all(axis=0), 5.0, -5.0) * np.ones((len(test), 1))
-    scores[:, ok] = (X[test] @ coef[ok].T) + intercept[ok]
-    return test, active, np.asarray(scores)
-
-
-class _Contrast:
-    """Contrast rows: a sentence with one category's marked spans cut out, as a negative
-    for that category ("the label was in these words").
-
-    Reviewers and corpora mark where a category sits (PTC technique spans, PolNeAR cue
-    and source, Label Studio highlights). The sentence without those words no longer
-    shows the category; training on both tells the linear model which words carry it,
-    rather than everything else in a labelled sentence. Nested 5-fold CV grouped by
-    article (`slant evaluate --cv 5`): PTC loaded language 0.445 -> 0.465, name calling
-    0.358 -> 0.381, PolNeAR attribution (either) 0.833 -> 0.836 (docs/performance.md,
-    Pre-labeling quality). Rows only where the spans cover at most `_MAX_COVER` of the
-    sentence, for categories where at least `_MIN_LOCAL` of the marked sentences qualify.
-    """
-
-    def __init__(self, texts, Y, classes, spans):
-        index = {c: j for j, c in enumerate(classes)}
-        src, cls, cut = [], [], []
-        marked = np.zeros(len(classes), dtype=np.int64)  # labelled sentences with spans, per class
-        for i, sent_spans in enumerate(spans):
-            if not sent_spans:
-                continue
-            by_class = {}
-            for sp_ in sent_spans:
-                j = index.get(sp_["label"])
-                if j is not None and Y[i, j]:
-                    by_class.setdefault(j, []).append((sp_["start"], sp_["end"]))
-            for j, parts in by_class.items():
-                marked[j] += 1
-                rest = _cut(texts[i], parts)
-                if rest and _covered(parts) <= _MAX_COVER * len(texts[i]):
-                    src.append(i)
-                    cls.append(j)
-                    cut.append(rest)
-        # A category whose spans are mostly whole sentences keeps the plain fit (`_MIN_LOCAL`).
-        cls = np.array(cls, dtype=np.int64)
-        keep = (np.bincount(cls, minlength=len(classes)) >= _MIN_LOCAL * np.maximum(marked, 1))[cls]
-        self.src = np.array(src, dtype=np.int64)[keep]
-        self.cls = cls[keep]
-        self.texts = [t for t, k in zip(cut, keep) if k]
-        self.classes = np.unique(self.cls)
-        self.X = None
-
-    def __len__(self):
-        return len(self.texts)
-
-    def fit(self, est, Xtr, ytr, wtr, train, j, w):
-        """Class `j`'s binary model on the training rows plus its contrast rows from them."""
-        mine = np.flatnonzero((self.cls == j) & np.isin(self.src, train))
-        Xj = sp.vstack([Xtr, self.X[mine]], format="csr")
-        yj = np.r_[ytr, np.zeros(len(mine), dtype=ytr.dtype)]
-        base_w = np.ones(len(ytr)) if wtr is None else wtr
-        src_w = np.ones(len(mine)) if w is None else w[self.src[mine]]
-        wj = np.r_[base_w, est.span_contrast * src_w]
-        model = clone(est._make_linear().estimator).set_params(C=est.span_C)
-        return model.fit(Xj, yj, sample_weight=wj)
-
-
-def valid_span(span, length):
-    """True for a marked span ``{"label": str, "start": int, "end": int}`` with
-    ``0 <= start < end <= length`` (offsets into a sentence of `length` characters)."""
-    if not isinstance(span, dict) or not isinstance(span.get("label"), str):
-        return False
-    start, end = span.get("start"), span.get("end")
-    return isinstance(start, Integral) and isinstance(end, Integral) and 0 <= start < end <= length
-
-
-def _merged(parts):
-    """The character ranges `parts` sorted, overlapping ones merged."""
-    out = []
-    for start, end in sorted(parts):
-        if out and start <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], end)
-        else:
-            out.append([start, end])
-    return out
-
-
-def _covered(parts):
-    """Characters inside the union of the ranges `parts`."""
-    return sum(end - start for start, end in _merged(parts))
-
-
-def _cut(text, parts):
-    """`text` without the character ranges `parts`, the pieces joined by one space ('' if no word is left)."""
-    pieces, k = [], 0
-    for start, end in _merged(parts):
-        pieces.append(text[k:start].strip())
-        k = end
-    pieces.append(text[k:].strip())
-    rest = " ".join(p for p in pieces if p)
-    return rest if any(ch.isalnum() for ch in rest) else ""
-
-
-class NBLogisticRegression(ClassifierMixin, BaseEstimator):
-    """Binary logistic regression on features scaled by naive-Bayes log-count ratios.
-
-    The NBSVM idea (Wang & Manning, 2012): a feature that is much more frequent in
-    positive sentences gets a larger scale, so the L2 penalty lets rare but telling
-    words ("thugs", "sham") carry more weight. The scaling folds into `coef_`, so the
-    fitted model is an ordinary linear model.
-    """
-
-    def __init__(self, *, alpha=1.0, C=1.0, class_weight="balanced", tol=_DUAL_TOL, random_state=0):
-        self.alpha = alpha
-        self.C = C
-        self.class_weight = class_weight
-        self.tol = tol
-        self.random_state = random_state
-
-    def fit(self, X, y, sample_weight=None):
-        X = sp.csr_matrix(X)
-        y = np.asarray(y)
-        # Sentences containing each feature, per class: counts over X's own index arrays
-        # (row slicing and X @ diag(r) copied and re-sorted the whole matrix per class; a
-        # 0/1 copy of the matrix and two mat-vecs cost 8 bytes a non-zero and 2x the time).
-        nonzero = X.data != 0
-        row_y = np.repeat(y, np.diff(X.indptr))
-        p = self.alpha + np.bincount(X.indices[nonzero & (row_y == 1)], minlength=X.shape[1])
-        q = self.alpha + np.bincount(X.indices[nonzero & (row_y == 0)], minlength=X.shape[1])
-        del nonzero, row_y
-        self.ratios_ = np.log(p / p.sum()) - np.log(q / q.sum())
-        data = np.take(self.ratios_, X.indices)  # one new array, scaled in place
-        data *= X.data
-        scaled = sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
-        lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True,
-                                max_iter=2000, tol=self.tol, random_state=self.random_state)
-        lr.fit(scaled, y, sample_weight=sample_weight)
-        self.classes_ = lr.classes_
-        self.coef_ = lr.coef_ * self.ratios_
-        self.intercept_ = lr.intercept_
-        return self
-
-    def decision_function(self, X):
-        check_is_fitted(self, "coef_")
-        return np.asarray(X @ self.coef_.ravel()).ravel() + self.intercept_[0]
+# Default estimator settings, chosen with grouped cross-validation on PTC and PolNeAR
+# (docs/performance.md); the cue features carry most of the weight on unseen text.
+DEFAULT_PARAMS = {}
 
 
 class SlantClassifier(ClassifierMixin, BaseEstimator):
@@ -316,7 +56,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     each labelled sentence with its category's spans cut out is added as a negative for
     that category with weight `span_contrast` (0: off), and those categories' models use
     `span_C` (less regularisation: the contrast pairs say which words matter). See
-    `_Contrast`.
+    `Contrast`.
 
     `encoder="minilm"` (optional extra ``slant[encoder]``) also fine-tunes a sentence
     encoder (`slant.model.encoder.SentenceEncoder`, `encoder_epochs`) on the documents outside a
@@ -376,10 +116,10 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             transformer_weights={"ngrams": 1.0, "cues": float(self.cue_weight)},
         )
 
-    def _make_linear(self, tol=_DUAL_TOL):
+    def _make_linear(self, tol=DUAL_TOL):
         if self.linear == "logistic":
             # The dual problem is ~50x faster here: far more features than sentences; scikit-
-            # learn's tol=1e-4 for it cost several times liblinear's own 0.1 (`_DUAL_TOL`)
+            # learn's tol=1e-4 for it cost several times liblinear's own 0.1 (`DUAL_TOL`)
             # for the same cross-validated F1 (docs/performance.md, Retraining).
             base = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True,
                                       max_iter=2000, tol=tol, random_state=self.random_state)
@@ -406,7 +146,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     # -- fit ----------------------------------------------------------------------
-    def _fit_linear(self, X, Y, sample_weight=None, tol=_DUAL_TOL):
+    def _fit_linear(self, X, Y, sample_weight=None, tol=DUAL_TOL):
         """One-vs-rest fit; `sample_weight` reaches each binary model by metadata routing;
         `tol`: the liblinear dual tolerance (the logistic variants)."""
         if sample_weight is None:
@@ -418,63 +158,8 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             ovr.estimator.set_fit_request(sample_weight=True)
             return ovr.fit(X, Y, sample_weight=sample_weight)
 
-    def _n_workers(self, n_parts, nnz):
-        """How many processes fit: `n_jobs` (None = 1, -1 = every core), capped by the work."""
-        n_jobs = self.n_jobs
-        if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
-            raise InputError(f"n_jobs={n_jobs!r} is not supported; use None (one process), a positive count or -1 for every core")
-        if n_jobs is None or n_jobs == 1 or n_parts < 2 or nnz < _PARALLEL_MIN_NNZ:
-            return 1
-        if "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
-            return 1  # no copy-on-write sharing here (or a daemon process, which may not fork)
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        jobs = n_jobs if n_jobs > 0 else max(1, cpus + 1 + n_jobs)
-        return min(jobs, n_parts)
-
-    def _map_parts(self, state, parts, nnz):
-        """`_fit_part` over `parts`, in order: in forked workers sharing `state` copy-on-write
-        (nothing big is pickled; a worker returns scores or coefficients), else in this process."""
-        jobs = self._n_workers(len(parts), nnz)
-        if jobs == 1:
-            return [_fit_part(state, part) for part in parts]
-        pool = mp.get_context("fork").Pool(jobs, initializer=_init_fit_worker, initargs=(state,))
-        try:
-            out = pool.map(_fit_worker, parts, chunksize=1)
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.close()
-            pool.join()  # reaped workers count in RUSAGE_CHILDREN (benchmarks/bench_train.py)
-        return out
-
-    def _fit_features(self, texts):
-        """``features_.fit_transform(texts)`` as CSR. With workers (`n_jobs`), the cue
-        features are computed in a forked worker while this process builds the n-grams:
-        the same matrix as the union's own `fit_transform` (tested), ~5 s sooner at 50,000
-        sentences."""
-        union = self.features_
-        # About two feature non-zeros per character of text: the same gate as the fits.
-        if self._n_workers(2, 2 * sum(map(len, texts))) == 1:
-            return sp.csr_matrix(union.fit_transform(texts))
-        (_, ngrams), (_, cues) = union.transformer_list
-        cues.fit(texts)
-        weights = union.transformer_weights
-        pool = mp.get_context("fork").Pool(1, initializer=_init_fit_worker, initargs=((cues, texts),))
-        try:
-            pending = pool.apply_async(_cue_worker)
-            Xn = ngrams.fit_transform(texts) * weights["ngrams"]
-            Xc = pending.get() * weights["cues"]
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.close()
-            pool.join()
-        return sp.csr_matrix(sp.hstack([Xn, Xc]).tocsr())
-
     def _contrast(self, texts, Y, classes, spans):
-        """The contrast rows (`_Contrast`) from `spans`, featurised; None when there are none."""
+        """The contrast rows (`Contrast`) from `spans`, featurised; None when there are none."""
         if spans is None or not self.span_contrast:
             return None
         if isinstance(self.span_contrast, bool) or not isinstance(self.span_contrast, (int, float)) or self.span_contrast < 0 \
@@ -488,7 +173,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
                 if not valid_span(s_, len(texts[i])):
                     raise DataError(f"sentence {i}: span {s_!r} needs a 'label' and 0 <= start < end <= {len(texts[i])} "
                                     "(character offsets into the sentence); fix or drop the span")
-        contrast = _Contrast(texts, Y, classes, spans)
+        contrast = Contrast(texts, Y, classes, spans)
         if not len(contrast):
             return None
         contrast.X = sp.csr_matrix(self.features_.transform(contrast.texts))
@@ -504,7 +189,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         ...]`` with offsets into the sentence, or None) for contrast rows (`span_contrast`).
         """
         self._check_encoder()
-        texts = _texts(X)
+        texts = as_texts(X)
         Y, classes = binarize_labels(y, None if self.classes is None else list(self.classes))
         if len(texts) != Y.shape[0]:
             raise DataError(f"{len(texts)} sentences but {Y.shape[0]} label rows; pass one label list per sentence")
@@ -526,7 +211,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         # A class needs positives and negatives to learn from; others get a constant.
         active = np.flatnonzero((pos >= 2) & (pos <= n - 2))
         self.features_ = self._make_features(n)
-        Xf = self._fit_features(texts)
+        Xf = parallel.fit_features(self.features_, texts, self.n_jobs)
         contrast = self._contrast(texts, Y, classes, spans)
         self.n_contrast_ = 0 if contrast is None else len(contrast)
         self.contrast_rows_ = {} if contrast is None else {
@@ -541,7 +226,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         parts = [-1] + list(range(len(folds))) if len(active) else []
         final = None
         state = (self, Xf, Y, w, active, folds, contrast)
-        for part, got in zip(parts, self._map_parts(state, parts, Xf.nnz)):
+        for part, got in zip(parts, parallel.map_parts(self.n_jobs, state, parts, Xf.nnz)):
             if part < 0:
                 final = got
             else:
@@ -557,16 +242,16 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
                 cal = LogisticRegression(C=1e4).fit(oof[:, [j]], yj)
                 a, b = float(cal.coef_[0, 0]), float(cal.intercept_[0])
                 p = 1 / (1 + np.exp(-(a * oof[:, j] + b)))
-                t, _ = _best_threshold(p, yj.astype(int))
+                t, _ = best_threshold(p, yj.astype(int))
                 self.calibration_[j] = (a, b)
                 self.thresholds_[j] = t
-                self.cv_scores_[classes[j]] = {**_prf(p >= t, yj), "threshold": t}
+                self.cv_scores_[classes[j]] = {**binary_scores(p >= t, yj), "threshold": t}
             else:
                 # Constant classes: always or never predicted, probability = base rate.
                 rate = (pos[j] + 0.5) / (n + 1)
                 self.calibration_[j] = (0.0, float(np.log(rate / (1 - rate))))
                 self.thresholds_[j] = 0.5
-                self.cv_scores_[classes[j]] = {**_prf(np.full(n, rate >= 0.5), yj), "threshold": 0.5}
+                self.cv_scores_[classes[j]] = {**binary_scores(np.full(n, rate >= 0.5), yj), "threshold": 0.5}
 
         self.coef_ = np.zeros((K, Xf.shape[1]))
         self.intercept_ = np.zeros(K)
@@ -618,10 +303,10 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             Z = np.column_stack([E[:, j], oof[held, j]])
             stack = LogisticRegression(C=1.0).fit(Z, yj)
             p = stack.predict_proba(Z)[:, 1]
-            t, _ = _best_threshold(p, yj.astype(int))
+            t, _ = best_threshold(p, yj.astype(int))
             self.stack_[j] = (*stack.coef_[0], stack.intercept_[0])
             self.thresholds_[j] = t
-            self.cv_scores_[self.classes_[j]] = {**_prf(p >= t, yj), "threshold": t}
+            self.cv_scores_[self.classes_[j]] = {**binary_scores(p >= t, yj), "threshold": t}
             cols.append(j)
         self.encoder_ = enc
         self.encoder_classes_ = np.array(cols, dtype=np.int64)
@@ -635,7 +320,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     def transform(self, X):
         """The feature matrix (`FeatureUnion` output) the linear models read."""
         check_is_fitted(self, "coef_")
-        return self.features_.transform(_texts(X))
+        return self.features_.transform(as_texts(X))
 
     def _run(self, texts, explain):
         scorer = self._get_scorer()
@@ -645,7 +330,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         cols = getattr(self, "encoder_classes_", ())
         if len(cols):
             if getattr(self, "encoder_", None) is None:
-                raise ModelError("this model's encoder weights are not loaded; load it with `slant.model.core.load_model`, "
+                raise ModelError("this model's encoder weights are not loaded; load it with `slant.model.seed.load_model`, "
                                  "which reads encoder.safetensors beside model.skops")
             a = self.stack_[cols]
             z = a[:, 0] * self.encoder_.decision_function(texts)[:, cols] + a[:, 1] * scores[:, cols] + a[:, 2]
@@ -662,7 +347,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         """Raw linear scores per class, shape ``(n_sentences, n_classes)``; for the
         `encoder_classes_`, the stacked logit."""
         check_is_fitted(self, "coef_")
-        return self._run(_texts(X), False)[0]
+        return self._run(as_texts(X), False)[0]
 
     def _calibrate(self, scores):
         a, b = self.calibration_[:, 0], self.calibration_[:, 1]
@@ -671,7 +356,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Calibrated probability per class, shape ``(n_sentences, n_classes)``."""
         check_is_fitted(self, "coef_")
-        return self._run(_texts(X), False)[1]
+        return self._run(as_texts(X), False)[1]
 
     def predict(self, X):
         """Indicator matrix: 1 where the probability reaches the class threshold."""
@@ -686,7 +371,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         predicted labels.
         """
         check_is_fitted(self, "coef_")
-        texts = _texts(X)
+        texts = as_texts(X)
         if labels is None:
             return self._run(texts, True)[2]
         index = {c: j for j, c in enumerate(self.classes_)}
@@ -703,11 +388,11 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     def predict_explain(self, X, explain=True):
         """``(proba, labels, spans)`` in one pass: what `slant analyze` needs."""
         check_is_fitted(self, "coef_")
-        _, proba, spans = self._run(_texts(X), explain)
+        _, proba, spans = self._run(as_texts(X), explain)
         return proba, proba >= self.thresholds_, spans
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ hands out __dict__ itself
         state.pop("_scorer", None)  # a cache, rebuilt on first use
-        state.pop("encoder_", None)  # torch weights: saved beside the model (slant.model.core.save_model)
+        state.pop("encoder_", None)  # torch weights: saved beside the model (slant.model.persist.save_model)
         return state

@@ -1,7 +1,7 @@
 """Lexicon and pattern cues: charged words, reporting verbs, vague sources, scare quotes...
 
-Cues serve twice: as features (`CueFeatures`, a scikit-learn transformer with one column
-per cue family) and as explanation spans (`CueMatcher.find` gives character offsets and
+Cues serve twice: as features (`slant.model.cuefeatures.CueFeatures`, one column per cue
+family) and as explanation spans (`CueMatcher.find` gives character offsets and
 `CUE_CATEGORY` says which category a family speaks for).
 
 >>> m = CueMatcher(load_lexicons())
@@ -12,17 +12,13 @@ per cue family) and as explanation spans (`CueMatcher.find` gives character offs
 import re
 from collections import namedtuple
 from functools import lru_cache
-from itertools import accumulate, compress
+from itertools import compress
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from slant._files import labels_dir
-from slant.errors import InputError
+from slant.text.tokens import lower, tokens, word_spans, word_tokens
 
-__all__ = ["Cue", "CueMatcher", "CueFeatures", "CUE_CATEGORY", "PATTERN_FAMILIES", "load_lexicons", "lexicon_entries", "lexicon_files", "matcher", "tokens", "word_spans", "word_tokens", "WordSpans"]
+__all__ = ["CUE_CATEGORY", "Cue", "CueMatcher", "NOT_NAMES", "PATTERN_FAMILIES", "PRONOUNS", "RHETORICAL", "matcher"]
 
 Cue = namedtuple("Cue", "start end family text")
 
@@ -54,126 +50,6 @@ CUE_CATEGORY = {
 }
 
 
-def lexicon_files(directory=None):
-    """The lexicon files, ``{family: path}``; the packaged ``labels/lexicons`` by default."""
-    root = labels_dir() / "lexicons" if directory is None else directory
-    try:
-        files = {p.name[:-4]: p for p in root.iterdir() if p.name.endswith(".txt")}
-    except (FileNotFoundError, NotADirectoryError):
-        raise InputError(f"lexicon directory {root}: not found; reinstall slant or pass a directory of *.txt lexicons") from None
-    if not files:
-        raise InputError(f"lexicon directory {root}: no *.txt lexicon files; add one entry per line")
-    return dict(sorted(files.items()))
-
-
-def load_lexicons(directory=None):
-    """Read the lexicons: ``{family: (phrase, ...)}``, lowercase, comments dropped.
-
-    One entry per line; ``#`` starts a comment; blank lines are ignored.
-    """
-    out = {}
-    for family, path in lexicon_files(directory).items():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise InputError(f"lexicon {path}: not UTF-8 text; save it as UTF-8") from None
-        out[family] = tuple(dict.fromkeys(lexicon_entries(text)))
-    return out
-
-
-def lexicon_entries(text):
-    """The entries of one lexicon file's `text`, in order, repeats kept: comments dropped,
-    whitespace collapsed, lowercase, curly apostrophes straightened."""
-    entries = []
-    for line in text.splitlines():
-        line = " ".join(line.split("#", 1)[0].split()).lower().replace("\u2019", "'")
-        if line:
-            entries.append(line)
-    return entries
-
-
-# --- tokens ---------------------------------------------------------------------------
-
-# Punctuation trimmed from both ends of whitespace-separated tokens; apostrophes and
-# hyphens inside words stay ("so-called", "company's"). Splitting on whitespace and
-# stripping is several times faster than a regex tokenizer.
-_PUNCT = ".,;:!?()[]{}\"'\u201c\u201d\u201e\u2018\u2019\u00ab\u00bb\u2026\u2014\u2013-/\\*|<>@#+=~^$%\u00a3\u20ac\u2022\u00b7&_"
-_SPAN = re.compile(r"\S+")
-
-
-def _lower(text):
-    low = text.lower()
-    if len(low) != len(text):  # a few characters grow when lower-cased ("İ")
-        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    return low
-
-
-def tokens(text):
-    """``(low, words)``: the lower-cased sentence and its word tokens.
-
-    `words` has one entry per whitespace token (em dashes count as spaces), ``''`` for
-    tokens that are only punctuation, so `word_spans` lines up with it.
-    """
-    low = _lower(text)
-    return low, [w.strip(_PUNCT) for w in (low.replace("\u2014", " ") if "\u2014" in low else low).split()]
-
-
-def word_tokens(text):
-    """The word tokens of an already lower-cased sentence (the word TF-IDF tokenizer).
-
-    >>> word_tokens("the so-called \u201creform\u201d, they said.")
-    ['the', 'so-called', 'reform', 'they', 'said']
-    """
-    return [w for w in tokens(text)[1] if w]
-
-
-class WordSpans:
-    """Character ``(start, end)`` of each entry of ``tokens(text)[1]``, punctuation trimmed.
-
-    A sequence computed on demand: token starts come from running sums of lengths, and
-    a token's punctuation is trimmed only when its span is asked for. Cue patterns and
-    explanations look at a few tokens of a sentence, not all of them.
-    """
-
-    __slots__ = ("_raw", "_words", "_starts")
-
-    def __init__(self, text, words=None):
-        t = text.replace("\u2014", " ") if "\u2014" in text else text
-        raw = self._raw = t.split()
-        self._words = [w.strip(_PUNCT) for w in raw] if words is None else words
-        if len(raw) == t.count(" ") + 1 and len(t) == sum(map(len, raw)) + len(raw) - 1:
-            # Single spaces only (the usual case): starts are running sums of lengths.
-            self._starts = [0, *accumulate(map(_PLUS1, map(len, raw[:-1])))]
-        else:
-            self._starts = [m.start() for m in _SPAN.finditer(t)]
-
-    def __len__(self):
-        return len(self._raw)
-
-    def __getitem__(self, k):
-        w, core, s = self._raw[k], self._words[k], self._starts[k]
-        if core and len(core) != len(w):
-            s += len(w) - len(w.lstrip(_PUNCT))
-            return (s, s + len(core))
-        return (s, s + len(w))
-
-    def __iter__(self):
-        return map(self.__getitem__, range(len(self._raw)))
-
-
-def word_spans(text, words=None):
-    """`WordSpans` of `text`; `words` (``tokens(text)[1]``, if already made) saves
-    stripping the tokens again.
-
-    >>> list(word_spans("\u201cSo-called\u201d reform, they said."))
-    [(1, 10), (12, 18), (20, 24), (25, 29)]
-    """
-    return WordSpans(text, words)
-
-
-_PLUS1 = (1).__add__
-
-
 # --- patterns -------------------------------------------------------------------------
 
 _DIGIT = re.compile(r"\d")
@@ -185,7 +61,7 @@ _SCARE = re.compile(
 )
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _QUESTION = re.compile(r"\?[\"\u201d\u2019')\]]*\s*$")
-_RHETORICAL = frozenset(
+RHETORICAL = frozenset(
     "can could should would will is isn't are aren't does doesn't did didn't do don't why how who what "
     "where has hasn't have haven't was wasn't shouldn't wouldn't".split()
 )
@@ -199,7 +75,7 @@ _CHANGE_WORDS = frozenset("doubled tripled quadrupled halved twofold threefold t
 _CONDITIONS = frozenset("if unless without".split())
 _MODALS = frozenset("will would could may might".split())
 _FIRST_PERSON = frozenset("we our us ours".split())
-_PRONOUNS = frozenset("he she they we i".split())
+PRONOUNS = frozenset("he she they we i".split())
 _AUX = frozenset("also has had have later previously then further recently once who".split())
 _ROLES = frozenset(
     "spokesman spokeswoman spokesperson spokespeople official officials representative aide aides "
@@ -211,7 +87,7 @@ _COMPARE = frozenset(
     "than compared versus vs per since average baseline year-on-year year-over-year earlier from".split()
 )
 # Capitalised words that start sentences or name no one: "Officials said" is vague.
-_NOT_NAMES = frozenset(
+NOT_NAMES = frozenset(
     "the a an this that these those it he she they we i you his her their our its some many several "
     "officials critics experts sources analysts observers people residents others everyone nobody "
     "one two three few most all both neither either but and or so yet however meanwhile still "
@@ -240,7 +116,7 @@ class CueMatcher:
         phrase_families = {}
         for family, phrases in lexicons.items():
             for p in phrases:
-                toks = tuple(word_tokens(_lower(p)))
+                toks = tuple(word_tokens(lower(p)))
                 if toks:
                     phrase_families.setdefault(toks, []).append(family)
         self._single = {t[0]: tuple(f) for t, f in phrase_families.items() if len(t) == 1}
@@ -314,7 +190,7 @@ class CueMatcher:
             hits.extend(_numbers(words, set(words)))
         if n and "?" in text and _QUESTION.search(text):
             hits.append(("question", n - 1, n))
-            if words[0] in _RHETORICAL:
+            if words[0] in RHETORICAL:
                 hits.append(("rhetorical_question", 0, 1))
         return low, words, hits
 
@@ -382,7 +258,7 @@ class CueMatcher:
                 k = i - 1
                 while k >= 0 and words[k] in _AUX:
                     k -= 1
-                if k >= 0 and words[k] in _PRONOUNS:
+                if k >= 0 and words[k] in PRONOUNS:
                     out.append(Cue(spans[k][0], spans[j - 1][1], "attribution_pronoun", text[spans[k][0]:spans[j - 1][1]]))
                     continue
                 # "Helen Marsh, a spokeswoman for the company, said": jump over the apposition.
@@ -444,7 +320,7 @@ def _name_before(text, spans, k):
     while k >= 0 and _is_name_token(text, spans[k]):
         k -= 1
     k += 1
-    while k <= end and text[spans[k][0]:spans[k][1]].lower() in _NOT_NAMES:
+    while k <= end and text[spans[k][0]:spans[k][1]].lower() in NOT_NAMES:
         k += 1
     return (spans[k][0], spans[end][1]) if k <= end else None
 
@@ -453,9 +329,9 @@ def _name_after(text, spans, k):
     start = k
     while k < len(spans) and _is_name_token(text, spans[k]):
         k += 1
-    while k > start and text[spans[k - 1][0]:spans[k - 1][1]].lower() in _NOT_NAMES:
+    while k > start and text[spans[k - 1][0]:spans[k - 1][1]].lower() in NOT_NAMES:
         k -= 1
-    if k == start or text[spans[start][0]:spans[start][1]].lower() in _NOT_NAMES:
+    if k == start or text[spans[start][0]:spans[start][1]].lower() in NOT_NAMES:
         return None
     return (spans[start][0], spans[k - 1][1])
 
@@ -514,82 +390,3 @@ def _matcher_for(key):
 def matcher(lexicons):
     """A cached `CueMatcher` for ``{family: phrases}`` (compiling the regexes costs ~50 ms)."""
     return _matcher_for(tuple((f, tuple(p)) for f, p in lexicons.items()))
-
-
-class CueFeatures(TransformerMixin, BaseEstimator):
-    """Cue counts as features: ``log1p(count)`` per cue family, plus sentence length.
-
-    Parameters
-    ----------
-    lexicons : dict or None
-        ``{family: [phrase, ...]}``; None reads the packaged lexicons at `fit` time.
-        The fitted transformer keeps its own copy (`lexicons_`), so a saved model
-        does not change when the lexicon files do.
-    """
-
-    def __init__(self, *, lexicons=None):
-        self.lexicons = lexicons
-
-    def fit(self, X, y=None):
-        lex = load_lexicons() if self.lexicons is None else self.lexicons
-        self.lexicons_ = {str(f): tuple(str(p) for p in phrases) for f, phrases in lex.items()}
-        self.families_ = tuple(matcher(self.lexicons_).families)
-        return self
-
-    @property
-    def matcher_(self):
-        return matcher(self.lexicons_)
-
-    def get_feature_names_out(self, input_features=None):
-        check_is_fitted(self, "lexicons_")
-        return np.array([f"cue_{f}" for f in self.families_] + [f"shape_{n}" for n in _SHAPES], dtype=object)
-
-    def transform(self, X):
-        """Sparse matrix of cue features, one row per sentence."""
-        check_is_fitted(self, "lexicons_")
-        texts = _as_texts(X)
-        return sp.csr_matrix(self._finish(self.matcher_.counts(texts), texts))
-
-    def transform_tokens(self, texts, token_lists, keep=None):
-        """`transform` for sentences already split by `tokens` (dense array); `keep` as in `CueMatcher.counts`."""
-        return self._finish(self.matcher_.counts(texts, token_lists, keep), texts)
-
-    @staticmethod
-    def _finish(counts, texts):
-        """log1p(counts) plus sentence shape: TF-IDF rows are length-normalised, yet
-        longer sentences carry more rhetoric, and headlines lack final punctuation."""
-        n = len(texts)
-        n_words = np.fromiter((t.count(" ") + 1 for t in texts), dtype=np.float64, count=n)
-        bins = np.digitize(n_words, _LENGTH_BINS)
-        shape = np.zeros((n, len(_SHAPES)))
-        shape[np.arange(n), bins] = 1.0
-        shape[:, len(_LENGTH_BINS) + 1] = np.log1p(n_words) / 4
-        shape[:, len(_LENGTH_BINS) + 2] = np.fromiter((not t.rstrip("\"'\u201d\u2019)").endswith((".", "!", "?", ":")) for t in texts), dtype=np.float64, count=n)
-        # Who the sentence is about: a named or pronoun subject up front and the number
-        # of capitalised words (people, organisations) are what attribution hangs on.
-        subject = np.zeros((n, 3))
-        for i, t in enumerate(texts):
-            ws = t.lstrip("\"'\u201c\u2018(").split(None, 40)
-            if ws:
-                first = ws[0].strip(_PUNCT).lower()
-                subject[i, 0] = ws[0][:1].isupper() and first not in _NOT_NAMES and first not in _RHETORICAL
-                subject[i, 1] = first in _PRONOUNS
-                subject[i, 2] = sum(map(str.isupper, "".join([w[0] for w in ws[1:]])))
-        shape[:, len(_LENGTH_BINS) + 3: len(_LENGTH_BINS) + 5] = subject[:, :2]
-        shape[:, len(_LENGTH_BINS) + 5] = np.log1p(subject[:, 2])
-        return np.hstack([np.log1p(counts), shape])
-
-
-_LENGTH_BINS = (6, 12, 20, 30, 45)
-_SHAPES = ("len_lt6", "len_6_12", "len_12_20", "len_20_30", "len_30_45", "len_ge45", "log_len", "no_final_punct",
-           "named_subject", "pronoun_subject", "capitalised")
-
-
-def _as_texts(X):
-    if isinstance(X, str):
-        raise InputError("expected a list of sentences, got a single string; wrap it in a list")
-    texts = list(X)
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise InputError(f"sentence {i} is {type(t).__name__}, not str; pass a list of strings")
-    return texts

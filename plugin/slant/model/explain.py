@@ -12,7 +12,8 @@ from itertools import compress
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from slant.model.cues import CUE_CATEGORY, word_spans
+from slant.model.cues import CUE_CATEGORY
+from slant.text.tokens import word_spans
 
 __all__ = ["explain_rows"]
 

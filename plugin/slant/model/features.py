@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from slant.model.cues import tokens, word_tokens
+from slant.text.tokens import tokens, word_tokens
 
 __all__ = ["NgramFeatures", "Scorer", "Batch", "char_ngrams"]
 

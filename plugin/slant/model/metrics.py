@@ -1,0 +1,51 @@
+"""Scores: THE one precision/recall/F1 computation, and the F1-best probability threshold.
+
+The classifier's cross-validated scores, the model card, `slant evaluate`, the promotion
+gate and the learning curve all count through `prf`.
+"""
+
+import numpy as np
+
+__all__ = ["best_threshold", "counts", "binary_scores", "prf"]
+
+
+def prf(tp, fp, fn):
+    """``(precision, recall, f1)`` from true positives, false positives and false
+    negatives; 0.0 where a ratio is undefined."""
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def counts(pred, gold):
+    """``(tp, fp, fn)`` of two boolean arrays of the same shape."""
+    pred, gold = np.asarray(pred, dtype=bool), np.asarray(gold, dtype=bool)
+    return int((pred & gold).sum()), int((pred & ~gold).sum()), int((~pred & gold).sum())
+
+
+def binary_scores(pred, gold):
+    """``{precision, recall, f1, support, tp, fp, fn}`` of boolean predictions against gold
+    (unrounded)."""
+    tp, fp, fn = counts(pred, gold)
+    p, r, f = prf(tp, fp, fn)
+    return {"precision": p, "recall": r, "f1": f, "support": int(np.asarray(gold, dtype=bool).sum()),
+            "tp": tp, "fp": fp, "fn": fn}
+
+
+def best_threshold(p, y):
+    """``(cut, f1)``: the probability cut that maximises F1 on out-of-fold predictions
+    (ties: higher cut), clipped to 0.05..0.95."""
+    if y.sum() == 0:
+        return 0.5, 0.0
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    tp = np.cumsum(ys)
+    k = np.arange(1, len(ys) + 1)
+    f1 = 2 * tp / (k + ys.sum())
+    # Only cut between distinct probabilities.
+    last = np.r_[ps[1:] != ps[:-1], True]
+    f1 = np.where(last, f1, -1)
+    best = int(np.argmax(f1))
+    nxt = ps[best + 1] if best + 1 < len(ps) else 0.0
+    t = float((ps[best] + nxt) / 2)
+    return float(np.clip(t, 0.05, 0.95)), float(f1[best])

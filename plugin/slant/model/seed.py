@@ -1,0 +1,117 @@
+"""The seed sentences (``labels/seed``) and the default model built from them.
+
+The default model is trained on the seed sentences (`seed_records`) through
+`slant.model.fit.train_model`, deterministically, and cached under slant's cache
+directory, keyed by the seed data, the lexicons, the code and the taxonomy.
+
+>>> model = load_model(taxonomy=tax)               # the default model (built once, cached)
+>>> model = load_model("models/v3", taxonomy=tax)  # a saved one
+"""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from slant import _files
+from slant._version import __version__
+from slant.errors import DataError, ModelError
+from slant.model.card import CARD_FILE
+from slant.model.classifier import DEFAULT_PARAMS
+from slant.model.fit import train_model, training_set
+from slant.model.persist import read_model, save_model
+
+__all__ = ["build_default_model", "default_key", "load_model", "read_seed", "seed_records"]
+
+
+def read_seed(directory=None):
+    """The seed sentences (``labels/seed/*.jsonl``) as ``(records, files)``."""
+    root = _files.labels_dir() / "seed" if directory is None else Path(directory)
+    records, files = [], []
+    paths = sorted((p for p in root.iterdir() if p.name.endswith(".jsonl")), key=lambda p: p.name)
+    for p in paths:
+        n = 0
+        for lineno, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"seed file {p.name} line {lineno}: not valid JSON ({exc.msg}); fix the line") from None
+                n += 1
+        files.append({"path": f"labels/seed/{p.name}", "sentences": n})
+    return records, files
+
+
+def seed_records(taxonomy, directory=None):
+    """``(records, files)``: the seed sentences with labels migrated to `taxonomy`.
+
+    The seed is labelled with the default taxonomy. A sentence carrying a label that
+    `taxonomy` (through its migrations) does not know is left out, as a reviewed record
+    is (`slant.loop.train.usable_records`): its labels would be incomplete. `files`
+    counts every seed line.
+    """
+    records, files = read_seed(directory)
+    kept = []
+    for r in records:
+        labels, missing = taxonomy.migrate_labels(r.get("labels", []))
+        if not missing:
+            kept.append({**r, "labels": labels})
+    return kept, files
+
+
+def default_key(taxonomy):
+    """Hash of everything the default model depends on: seed data, lexicons, code, taxonomy."""
+    h = hashlib.sha256(f"{__version__}|{taxonomy.hash}|{json.dumps(DEFAULT_PARAMS, sort_keys=True)}".encode())
+    for sub in ("seed", "lexicons"):
+        for p in sorted((_files.labels_dir() / sub).iterdir(), key=lambda p: p.name):
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    here = Path(__file__).parent
+    for mod in [*sorted(here.glob("*.py")), here.parent / "text" / "tokens.py"]:
+        h.update(mod.name.encode())
+        h.update(mod.read_bytes())
+    return h.hexdigest()
+
+
+def build_default_model(*, taxonomy, out=None, cache_dir=None, force=False):
+    """The default model, built deterministically from ``labels/seed`` and cached.
+
+    The cache entry (under `cache_dir`, else `slant._files.cache_dir()`) is keyed by
+    `default_key`, so editing the seed, lexicons, code or taxonomy rebuilds it. `out`
+    writes a copy there; `force` rebuilds even if cached.
+    """
+    key = default_key(taxonomy)
+    cache = Path(cache_dir) if cache_dir is not None else _files.cache_dir()
+    entry = cache / "models" / f"default-{key[:16]}"
+    if not force and (entry / CARD_FILE).is_file():
+        try:
+            model = read_model(entry, taxonomy=taxonomy)
+        except ModelError:
+            shutil.rmtree(entry, ignore_errors=True)  # a broken cache entry is rebuilt
+        else:
+            if out is not None:
+                save_model(model, out)
+            return model
+    records, files = seed_records(taxonomy)
+    if not any(r["labels"] for r in records):
+        raise ModelError(
+            f"the seed sentences carry no labels of taxonomy {taxonomy.id}; the default model only serves the default "
+            "taxonomy and its descendants. Train a model with `slant train DATA.jsonl --taxonomy FILE`"
+        )
+    model = train_model(training_set([], taxonomy=taxonomy, base=records), taxonomy=taxonomy, cv=5, files=files,
+                        base="seed", version_prefix="seed")
+    model.card["model_version"] = f"seed-{key[:12]}"
+    # Built in a temporary directory and renamed, so a concurrent reader never sees half a model.
+    with _files.atomic_dir(entry) as tmp:
+        save_model(model, tmp)
+    if out is not None:
+        save_model(model, out)
+    return model
+
+
+def load_model(path=None, *, taxonomy, cache_dir=None):
+    """The saved model in directory `path` (`slant.model.persist.read_model`), or the default
+    model when `path` is None (`build_default_model`)."""
+    if path is None:
+        return build_default_model(taxonomy=taxonomy, cache_dir=cache_dir)
+    return read_model(path, taxonomy=taxonomy)
