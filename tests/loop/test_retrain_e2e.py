@@ -244,7 +244,7 @@ def test_push_select_sends_the_most_uncertain_with_their_uncertainty(label_studi
     first = [t for t in tasks if t.data["selection"] == "uncertainty"]
     # what was pushed is the top 8 by uncertainty of everything in the corpus
     from slant.loop.select import uncertainty_scores
-    from slant.model.core import load_model
+    from slant.model.seed import load_model
     from slant.studio.lsformat import task_data
 
     model = load_model(None, taxonomy=tax, cache_dir=env / "cache")

@@ -14,7 +14,9 @@ from slant.cli.main import main
 from slant.errors import InputError, ModelError
 from slant.loop.analyze import analyze
 from slant.model import encoder as encoder_mod
-from slant.model.core import load_model, model_to_bytes, save_model, train_model
+from slant.model.fit import train_model
+from slant.model.persist import model_to_bytes, save_model
+from slant.model.seed import load_model
 from slant.taxonomy.core import load_taxonomy
 
 pytestmark = pytest.mark.skipif(not encoder_mod.encoder_available(), reason="optional extra slant[encoder] not installed")
@@ -147,7 +149,7 @@ def test_load_refuses_changed_or_missing_encoder_file(enc_model, tax, tmp_path):
 def test_encoder_model_without_its_weights_says_so(enc_model):
     import skops.io as sio
 
-    from slant.model.core import TRUSTED_TYPES
+    from slant.model.persist import TRUSTED_TYPES
 
     bare = sio.loads(sio.dumps(enc_model.estimator), trusted=list(TRUSTED_TYPES))
     with pytest.raises(ModelError, match="encoder weights are not loaded"):
@@ -273,7 +275,7 @@ def test_loading_an_ngram_model_does_not_import_torch(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys\nfrom slant.model.core import load_model\nfrom slant.taxonomy.core import load_taxonomy\n"
+    code = ("import sys\nfrom slant.model.seed import load_model\nfrom slant.taxonomy.core import load_taxonomy\n"
             f"m = load_model(taxonomy=load_taxonomy(), cache_dir={str(tmp_path)!r})\nm.predict(['Ana Ruiz said so.'])\n"
             "import skops.io\nprint(sorted(k for k in ('torch', 'transformers') if k in sys.modules))\n"
             "import torch\nprint(torch.tensor([1.0]).sum().item())\n")

@@ -1,0 +1,44 @@
+"""slant.model.metrics: threshold search and THE precision/recall/F1 computation."""
+
+import numpy as np
+import pytest
+
+from slant.model.metrics import best_threshold, binary_scores, counts, prf
+
+
+@pytest.mark.parametrize(
+    "p, y, expected",
+    [
+        ([0.9, 0.8, 0.3, 0.2], [1, 1, 0, 0], 0.55),
+        ([0.99, 0.98, 0.97], [1, 1, 1], 0.485),  # every sentence positive: cut below the lowest
+        ([0.6, 0.4, 0.4, 0.1], [1, 0, 1, 0], 0.25),  # ties are never split
+        ([0.5, 0.2], [0, 0], 0.5),  # no positives: neutral threshold
+    ],
+    ids=["separable", "all-positive", "ties", "no-positives"],
+)
+def test_best_threshold_maximises_f1(p, y, expected):
+    t, _ = best_threshold(np.array(p), np.array(y))
+    assert t == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("tp, fp, fn, expected", [
+    (3, 1, 2, (0.75, 0.6, 2 * 0.75 * 0.6 / 1.35)),
+    (0, 0, 0, (0.0, 0.0, 0.0)),      # nothing predicted, nothing to find
+    (0, 4, 0, (0.0, 0.0, 0.0)),
+    (5, 0, 0, (1.0, 1.0, 1.0)),
+])
+def test_prf(tp, fp, fn, expected):
+    assert prf(tp, fp, fn) == pytest.approx(expected)
+
+
+def test_counts_and_binary_scores_agree_with_sklearn():
+    from sklearn.metrics import precision_recall_fscore_support
+
+    rng = np.random.default_rng(0)
+    gold, pred = rng.random(200) < 0.3, rng.random(200) < 0.4
+    tp, fp, fn = counts(pred, gold)
+    assert (tp, fp, fn) == (int((pred & gold).sum()), int((pred & ~gold).sum()), int((~pred & gold).sum()))
+    got = binary_scores(pred, gold)
+    p, r, f, _ = precision_recall_fscore_support(gold, pred, average="binary", zero_division=0)
+    assert (got["precision"], got["recall"], got["f1"]) == pytest.approx((p, r, f))
+    assert got["support"] == int(gold.sum()) and (got["tp"], got["fp"], got["fn"]) == (tp, fp, fn)
