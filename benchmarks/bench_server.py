@@ -285,8 +285,9 @@ def main(argv=None):
                   f"{r['p50'] / (bare[size] * 1000):>8.1f}x {r['training_share']:>9.0%}")
             floor = args.clients * bare[size] * 1000
             print(f"      closed-loop floor with one model thread: {args.clients} x {bare[size] * 1000:.1f} ms = {floor:.0f} ms")
+        children = "training process" + (", worker processes" if args.workers > 1 else "") + (", model processes" if args.model_processes else "")
         print(f"peak memory (RSS): `slant serve` process {server.peak_server_kb / 1024:.0f} MB, its children "
-              f"(training process{', worker processes' if args.workers > 1 else ''}{', model processes' if args.model_processes else ''}) {server.peak_children_kb / 1024:.0f} MB together")
+              f"({children}) {server.peak_children_kb / 1024:.0f} MB together")
         print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
