@@ -81,3 +81,13 @@ def test_byline_names():
 ])
 def test_initials_inside_names(text, n):
     assert len(split_sentences(text)) == n
+
+
+def test_a_sentence_case_subhead_between_paragraphs_is_a_heading_but_list_items_are_not():
+    text = ("Council Votes on Budget\n\nThe council met on Tuesday and voted 5-2 to pass the budget.\n\n"
+            "Residents split on public safety spending\n\n"
+            "About 40 people spoke during public comment, which lasted nearly two hours.\n\n"
+            "First item\n\nSecond item\n\nThe meeting ended at ten.\n")
+    kinds = {s.text: s.kind for s in split_sentences(text)}
+    assert kinds["Residents split on public safety spending"] == "heading"
+    assert kinds["First item"] == "body" and kinds["Second item"] == "body"

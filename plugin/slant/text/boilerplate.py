@@ -62,23 +62,26 @@ def byline_names(line):
     return [n.strip() for n in re.split(r"\s*(?:,|\band\b|&)\s*", m.group(1)) if n.strip()]
 
 
-def _is_heading(line):
+def _is_heading(line, before_body=False):
     words = line.split()
     if not words or len(words) > 8 or ends_sentence(line) or line.rstrip()[-1] in ",;":
         return False
     first = line.lstrip(_CLOSERS + "\"'“‘(")[:1]
     if not (first.isupper() or first.isdigit()):
         return False
-    # Headings are Title Case or capitals ("Politics", "How We Got Here", "LOCAL NEWS");
-    # a short line in sentence case ("First item") is content, e.g. a list item.
-    return all(w[:1].isupper() or w[:1].isdigit() or len(w) <= 3 for w in words)
+    # Headings are Title Case or capitals ("Politics", "How We Got Here", "LOCAL NEWS"), or
+    # a sentence-case subhead between paragraphs of prose ("Residents split on spending");
+    # a short line in sentence case among other short lines ("First item") is a list item.
+    return before_body or all(w[:1].isupper() or w[:1].isdigit() or len(w) <= 3 for w in words)
 
 
-def line_kind(line, *, near_end=False, authors=()):
+def line_kind(line, *, near_end=False, authors=(), before_body=False):
     """The kind of a whole line that is not body text, or None for body text.
 
     `near_end` says the line is among the document's last few; only there is a line about
-    a person's job taken as an author bio. `authors` are names from the byline."""
+    a person's job taken as an author bio. `authors` are names from the byline.
+    `before_body` says the line stands between paragraphs of prose, where a short line in
+    sentence case is a subhead."""
     text = line.strip()
     if not text:
         return None
@@ -93,7 +96,7 @@ def line_kind(line, *, near_end=False, authors=()):
         starts_with_author = any(text.startswith(a) for a in authors if a)
         if (starts_with_author or _BIO_VERB.match(text)) and _BIO_ROLE.search(text):
             return "bio"
-    if _is_heading(text):
+    if _is_heading(text, before_body):
         return "heading"
     return None
 

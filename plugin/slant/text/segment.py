@@ -206,7 +206,11 @@ def _line_kinds(text, flat, title):
         next_starts = i + 1 == len(flat) or flat[i + 1][0] != p or _ends_sentence(line)
         if not (prev_ends and next_starts):
             continue
-        kind = line_kind(line, near_end=i >= len(flat) - 3, authors=authors)
+        prose_after = (i + 1 < len(flat) and flat[i + 1][0] != p and _ends_sentence(text[flat[i + 1][1]:flat[i + 1][2]])
+                       and flat[i + 1][2] - flat[i + 1][1] > e - s)
+        prose_before = i > 0 and flat[i - 1][0] != p and (
+            _ends_sentence(text[flat[i - 1][1]:flat[i - 1][2]]) or kinds[i - 1] not in ("body", "heading"))
+        kind = line_kind(line, near_end=i >= len(flat) - 3, authors=authors, before_body=prose_after and prose_before)
         if kind == "heading" and sizes[p] > 1:
             kind = None  # a short line inside a paragraph is not a section heading
         kinds[i] = kind or "body"
