@@ -1,10 +1,12 @@
 """The promotion gate (slant.loop.gate): refusals, the category rule, force and rollback."""
 
+import random
+
 import pytest
 
 from slant.cli.main import main
 from slant.errors import ModelError
-from slant.loop.gate import compare_models
+from slant.loop.gate import compare_models, gate_records
 from slant.loop.registry import Registry
 from slant.loop.train import (
     promote,
@@ -114,3 +116,44 @@ def test_compare_models_decisions(tax):
     assert compare_models(perfect, half, records)[2] == []
     table, macro, reasons = compare_models(half, perfect, records, tolerance=1.0, min_positives=21)
     assert reasons == [] and not next(r for r in table if r["category"] == cat)["checked"]
+
+
+def _shuffled(records, seed=7):
+    """Every record's labels shuffled among the records, held-out documents included."""
+    labels = [r["labels"] for r in records]
+    random.Random(seed).shuffle(labels)
+    return [{**r, "labels": labs} for r, labs in zip(records, labels)]
+
+
+def test_a_first_model_trained_on_shuffled_labels_is_refused(tmp_path, tax, reviewed):
+    """The issue's case: no promoted model yet, the candidate's own held-out labels are
+    shuffled too, so the default model looks no better on them; the chance rule refuses."""
+    registry = Registry(tmp_path / "models")
+    bad = retrain(_shuffled(reviewed(n_docs=40, per_doc=12, seed=5)), taxonomy=tax, registry=registry, base="seed", cv=2)
+    cv = registry.card(bad.version)["reviewed_cv"]
+    assert cv["sentences"] > 300 and cv["macro_f1"] - cv["macro_chance_f1"] < 0.05
+    gate = promote(registry, bad.version, taxonomy=tax)
+    assert not gate.promoted and registry.current_version() is None
+    assert any("blind guessing" in why for why in gate.reasons), gate.reasons
+    assert promote(registry, bad.version, taxonomy=tax, force=True).promoted
+
+
+def test_a_model_trained_on_real_labels_is_not_called_chance(tmp_path, tax, reviewed):
+    registry = Registry(tmp_path / "models")
+    good = retrain(reviewed(n_docs=40, per_doc=12, seed=5), taxonomy=tax, registry=registry, base="none", cv=2)
+    cv = registry.card(good.version)["reviewed_cv"]
+    assert cv["macro_f1"] - cv["macro_chance_f1"] > 0.2, cv
+    gate = promote(registry, good.version, taxonomy=tax)
+    assert not [why for why in gate.reasons if "blind guessing" in why], gate.reasons
+
+
+def test_the_gate_keeps_the_labels_a_sentence_had_when_first_held_out(tmp_path, tax, reviewed):
+    """The frozen evaluation set: relabelling held-out documents in a later round (here:
+    shuffling them) does not change what the gate grades on."""
+    registry = Registry(tmp_path / "models")
+    clean = reviewed(n_docs=40, per_doc=12, seed=3)
+    first = retrain(clean, taxonomy=tax, registry=registry, base="none", cv=2)
+    later = retrain(_shuffled(clean), taxonomy=tax, registry=registry, base="none", cv=2)
+    records = gate_records(registry, later.version, first.version)
+    held = {r["id"]: r["labels"] for r in clean}
+    assert records and all(r["labels"] == held[r["id"]] for r in records)

@@ -1,14 +1,20 @@
 """The promotion gate: a candidate version replaces the current model only when it is not
 worse on reviewed sentences that neither model saw in training.
 
-Held-out set: the candidate's held-out reviewed sentences (kept out by document in
-`slant.loop.train.heldout_documents`) plus the current version's, minus every document
-either model trained on. Both models predict those sentences; the gate refuses when
+Held-out set (frozen): every registered version's held-out reviewed sentences (kept out
+by document in `slant.loop.train.heldout_documents`, the same documents for every
+version), each with the labels it had when first held out, plus the candidate's new ones,
+minus every document either model trained on. Both models predict those sentences; the
+gate refuses when
 
 - macro-F1 (over categories with at least one positive) drops by more than
   `tolerance` (default 0.01), or
 - any category with at least `min_positives` (20) positives loses more than
   `category_tolerance` (0.05) F1,
+- the candidate is near chance: its macro-F1 beats blind guessing at the same rates by
+  less than 0.05, on its cross-validated reviewed training sentences or on the held-out
+  set (a model trained on shuffled labels is refused even when the current model does
+  no better on those labels),
 - or there is no held-out sentence to judge on,
 
 unless forced. See docs/retraining.md.
@@ -20,6 +26,7 @@ import numpy as np
 
 from slant.errors import ModelError
 from slant.loop.evaluate import scores_from_matrices
+from slant.model.metrics import binary_scores, chance_f1
 from slant.model.seed import read_seed
 
 __all__ = ["GateResult", "compare_models", "gate_records", "promote", "rollback"]
@@ -27,6 +34,7 @@ __all__ = ["GateResult", "compare_models", "gate_records", "promote", "rollback"
 TOLERANCE = 0.01
 CATEGORY_TOLERANCE = 0.05
 MIN_POSITIVES = 20
+SIGNAL_MARGIN = 0.05  # macro-F1 a candidate must beat blind guessing by
 
 
 @dataclass
@@ -120,6 +128,33 @@ def compare_models(candidate, current, records, *, tolerance=TOLERANCE, category
     return table, macro, reasons
 
 
+def chance_reasons(candidate, records, *, margin=SIGNAL_MARGIN, min_positives=5):
+    """Why a candidate is no better than chance, or []: on its own cross-validated decisions
+    over its reviewed training sentences (the card's ``reviewed_cv``), and on the held-out
+    sentences of the gate, its macro-F1 must beat the F1 of blind predictions at the same
+    rates (`slant.model.metrics.chance_f1`) by `margin`. Labels that do not belong to
+    their sentences (shuffled, misaligned, another taxonomy's) fail this."""
+    reasons = []
+    cv = candidate.card.get("reviewed_cv") or {}
+    checked = [c for c in cv.get("categories", {}).values() if c["positives"] >= min_positives]
+    if checked and cv["macro_f1"] - cv["macro_chance_f1"] < margin:
+        reasons.append(f"cross-validated on its {cv['sentences']} reviewed training sentences, the candidate scores macro-F1 "
+                       f"{cv['macro_f1']:.3f} where blind guessing at the same rates scores {cv['macro_chance_f1']:.3f}: "
+                       "the reviewed labels look unrelated to their sentences (shuffled, misaligned or from another "
+                       "taxonomy?); check them, e.g. with `slant agreement` or `slant evaluate`")
+    ids = list(candidate.taxonomy.ids)
+    gold = np.array([[cid in set(r["labels"]) for cid in ids] for r in records], dtype=bool)
+    pred = _predict(candidate, [r["text"] for r in records])
+    cols = [j for j in range(len(ids)) if gold[:, j].sum() >= min_positives]
+    if cols:
+        f1 = float(np.mean([binary_scores(pred[:, j], gold[:, j])["f1"] for j in cols]))
+        chance = float(np.mean([chance_f1(pred[:, j], gold[:, j]) for j in cols]))
+        if f1 - chance < margin:
+            reasons.append(f"on the {len(records)} held-out reviewed sentences the candidate scores macro-F1 {f1:.3f} where "
+                           f"blind guessing at the same rates scores {chance:.3f} (needs {margin} more): near chance")
+    return reasons
+
+
 def _trained_docs(registry, version):
     """Document ids a version (None = the default seed model) trained on."""
     seed_docs = {f"base:{r.get('doc_id', r['id'])}" for r in read_seed()[0]}
@@ -132,11 +167,17 @@ def _trained_docs(registry, version):
 
 
 def gate_records(registry, version, current_version):
-    """The reviewed sentences both models are judged on (see the module docstring)."""
-    held = {str(r["id"]): r for r in registry.records(version, "heldout")}
-    if current_version is not None:
-        for r in registry.records(current_version, "heldout"):
-            held.setdefault(str(r["id"]), r)
+    """The reviewed sentences both models are judged on (see the module docstring): the
+    frozen evaluation set, i.e. every registered version's held-out sentences, each with
+    the labels it had when it was first held out (oldest version first), then the
+    candidate's new ones; minus every document either model trained on."""
+    held = {}
+    for info in registry.versions():
+        if info.version != version:
+            for r in registry.records(info.version, "heldout"):
+                held.setdefault(str(r["id"]), r)
+    for r in registry.records(version, "heldout"):
+        held.setdefault(str(r["id"]), r)
     seen = _trained_docs(registry, version) | _trained_docs(registry, current_version)
     return [r for r in held.values() if f"rev:{r['doc_id']}" not in seen and f"base:{r['doc_id']}" not in seen]
 
@@ -163,6 +204,7 @@ def promote(registry, version, *, taxonomy, force=False, tolerance=TOLERANCE, ca
         result.table, result.macro, result.reasons = compare_models(
             candidate, current, records, tolerance=tolerance, category_tolerance=category_tolerance,
             min_positives=min_positives)
+        result.reasons += chance_reasons(candidate, records)
     else:
         result.reasons = ["no held-out reviewed sentence that neither model trained on; train with a held-out share "
                           "(--holdout, default 0.2) on reviewed data from at least two documents"]

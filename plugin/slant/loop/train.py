@@ -41,6 +41,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import orjson
 
 from slant._files import sha256_file
@@ -49,6 +50,7 @@ from slant.errors import DataError, ModelError
 from slant.loop.gate import TOLERANCE, GateResult, compare_models, promote, rollback
 from slant.loop.registry import Registry
 from slant.model.fit import train_model, training_set
+from slant.model.metrics import binary_scores, chance_f1
 from slant.model.seed import seed_records
 from slant.model.slantmodel import SlantModel
 
@@ -209,6 +211,32 @@ def _version_key(texts, labels, groups, weights, taxonomy, extra):
     return h.hexdigest()
 
 
+def reviewed_cv(est, data, taxonomy, min_positives=5):
+    """The candidate's out-of-fold decisions on its reviewed training sentences only (the
+    seed part of a model is learnable whatever the reviewed labels say), with the F1 that
+    predictions at the same rates but blind to the sentences would get. Categories with
+    fewer than `min_positives` reviewed positives are left out of the macro averages."""
+    rows = np.array([g.startswith("rev:") for g in data.groups], dtype=bool)
+    pred = getattr(est, "cv_pred_", None)
+    out = {"sentences": int(rows.sum()), "macro_f1": 0.0, "macro_chance_f1": 0.0, "categories": {}}
+    if pred is None or not rows.any():
+        return out
+    pred = pred[rows]
+    gold = np.array([[cid in set(labs) for cid in taxonomy.ids] for labs, r in zip(data.labels, rows) if r], dtype=bool)
+    f1s, chances = [], []
+    for j, cid in enumerate(taxonomy.ids):
+        pos = int(gold[:, j].sum())
+        f1 = binary_scores(pred[:, j], gold[:, j])["f1"]
+        chance = chance_f1(pred[:, j], gold[:, j])
+        out["categories"][cid] = {"positives": pos, "f1": round(f1, 4), "chance_f1": round(chance, 4)}
+        if pos >= min_positives:
+            f1s.append(f1)
+            chances.append(chance)
+    if f1s:
+        out["macro_f1"], out["macro_chance_f1"] = round(float(np.mean(f1s)), 4), round(float(np.mean(chances)), 4)
+    return out
+
+
 def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.0, cv=5, holdout=HOLDOUT,
             files=None, params=None):
     """Train a new model version on adjudicated reviewed `records` and register it.
@@ -249,6 +277,7 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
     model = train_model(data, taxonomy=taxonomy, cv=cv, params=params, n_jobs=-1, files=list(base_files) + list(files or []),
                         base=effective)
     card = model.card
+    card["reviewed_cv"] = reviewed_cv(model.estimator, data, taxonomy)
     key = _version_key(texts, labels, groups, weights, taxonomy,
                        {"base": effective, "extends": extends, "params": card["estimator"]["params"], "held": sorted(held_docs)})
     card["model_version"] = f"trained-{key[:12]}"

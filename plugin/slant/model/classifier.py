@@ -236,6 +236,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_ = np.zeros((K, 2))
         self.thresholds_ = np.full(K, 0.5)
         self.cv_scores_ = {}
+        self.cv_pred_ = np.zeros((n, K), dtype=bool)  # out-of-fold decisions; not saved
         for j in range(K):
             yj = Y[:, j].astype(bool)
             if j in active and splitter is not None:
@@ -246,12 +247,14 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
                 self.calibration_[j] = (a, b)
                 self.thresholds_[j] = t
                 self.cv_scores_[classes[j]] = {**binary_scores(p >= t, yj), "threshold": t}
+                self.cv_pred_[:, j] = p >= t
             else:
                 # Constant classes: always or never predicted, probability = base rate.
                 rate = (pos[j] + 0.5) / (n + 1)
                 self.calibration_[j] = (0.0, float(np.log(rate / (1 - rate))))
                 self.thresholds_[j] = 0.5
                 self.cv_scores_[classes[j]] = {**binary_scores(np.full(n, rate >= 0.5), yj), "threshold": 0.5}
+                self.cv_pred_[:, j] = rate >= 0.5
 
         self.coef_ = np.zeros((K, Xf.shape[1]))
         self.intercept_ = np.zeros(K)
@@ -394,5 +397,6 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ hands out __dict__ itself
         state.pop("_scorer", None)  # a cache, rebuilt on first use
+        state.pop("cv_pred_", None)  # one row per training sentence: for the card and the gate, not the file
         state.pop("encoder_", None)  # torch weights: saved beside the model (slant.model.persist.save_model)
         return state

@@ -6,7 +6,7 @@ gate and the learning curve all count through `prf`.
 
 import numpy as np
 
-__all__ = ["best_threshold", "counts", "binary_scores", "prf"]
+__all__ = ["best_threshold", "binary_scores", "chance_f1", "counts", "prf"]
 
 
 def prf(tp, fp, fn):
@@ -49,3 +49,12 @@ def best_threshold(p, y):
     nxt = ps[best + 1] if best + 1 < len(ps) else 0.0
     t = float((ps[best] + nxt) / 2)
     return float(np.clip(t, 0.05, 0.95)), float(f1[best])
+
+
+def chance_f1(pred, gold):
+    """The F1 that predictions made without looking at the sentences would get on average:
+    predicting positive at the same rate q as `pred`, on gold with prevalence p, gives
+    expected F1 = 2pq / (p + q). The promotion gate compares a model's F1 with it."""
+    pred, gold = np.asarray(pred, dtype=bool), np.asarray(gold, dtype=bool)
+    q, p = float(pred.mean()) if pred.size else 0.0, float(gold.mean()) if gold.size else 0.0
+    return 2 * p * q / (p + q) if p + q else 0.0
