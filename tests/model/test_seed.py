@@ -33,12 +33,32 @@ def test_every_seed_line_is_a_valid_reviewed_record(seed):
 
 
 def test_seed_size_balance_and_share_of_unlabelled(seed):
+    """Issue #18's bar: at least 6,000 sentences, every category with hundreds of positives."""
     counts = collections.Counter(label for _, rec in seed for label in rec["labels"])
-    assert len(seed) >= 1000
+    assert len(seed) >= 6000
     for cid in load_taxonomy().ids:
-        assert counts[cid] >= 40, cid
+        assert counts[cid] >= 250, cid
     unlabelled = sum(1 for _, rec in seed if not rec["labels"])
-    assert unlabelled / len(seed) >= 0.40
+    assert unlabelled / len(seed) >= 0.30
+
+
+def test_seed_spans_agree_with_labels(seed):
+    """Every span-level label is marked; spans index their sentence; no span for a label the
+    sentence does not carry, none for a sentence-level category."""
+    tax = load_taxonomy()
+    _, sentence_only, span_level = tax.id_sets
+    span_level = set(span_level)
+    marked = 0
+    for where, rec in seed:
+        text = rec["text"]
+        for s in rec.get("spans", []):
+            assert 0 <= s["start"] < s["end"] <= len(text) and text[s["start"]:s["end"]] == s["text"], where
+            assert s["label"] in rec["labels"] and s["label"] in span_level, where
+        for lab in rec["labels"]:
+            if lab in span_level:
+                assert any(s["label"] == lab for s in rec["spans"]), (where, lab)
+                marked += 1
+    assert marked >= 3000
 
 
 def test_seed_ids_and_texts_are_unique(seed):
@@ -50,7 +70,7 @@ def test_seed_ids_and_texts_are_unique(seed):
 
 def test_seed_groups_sentences_into_documents(seed):
     docs = collections.Counter(rec["doc_id"] for _, rec in seed)
-    assert len(docs) >= 100 and max(docs.values()) <= 20
+    assert len(docs) >= 300 and max(docs.values()) <= 40
 
 
 # --- which seed sentences train ------------------------------------------------------------
@@ -109,7 +129,7 @@ def test_default_model_recognises_unseen_sentences(default_model, text, label):
 UNSEEN_IN_SEED = [
     ("The mayor called the council members imbeciles and halfwits on Tuesday.", "name_calling", ("imbeciles", "halfwits")),
     ("Operatives believe the bill will pass next week.", "attribution_vague", ("Operatives",)),
-    ("A new poll shows the mayor well ahead of her rivals.", "attribution_vague", ("A new poll",)),
+    ("Pollsters believe the race will tighten before the vote.", "attribution_vague", ("Pollsters",)),
 ]
 
 
@@ -118,10 +138,10 @@ def test_seed_never_uses_the_unseen_words():
     records, _ = read_seed()
     seed_words = {w for r in records for w in re.findall(r"[a-z]+", r["text"].lower())}
     unseen = {e.split()[-1].lower() for _, _, evidence in UNSEEN_IN_SEED for e in evidence}
-    assert unseen == {"imbeciles", "halfwits", "operatives", "poll"} and not seed_words & unseen
+    assert unseen == {"imbeciles", "halfwits", "operatives", "pollsters"} and not seed_words & unseen
 
 
-@pytest.mark.parametrize("text, label, evidence", UNSEEN_IN_SEED, ids=["insults", "operatives-believe", "poll-shows"])
+@pytest.mark.parametrize("text, label, evidence", UNSEEN_IN_SEED, ids=["insults", "operatives-believe", "pollsters-believe"])
 def test_default_model_generalises_through_lexicons(default_model, text, label, evidence):
     (pred,) = default_model.predict([text])
     assert label in pred.labels, pred

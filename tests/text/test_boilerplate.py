@@ -78,6 +78,8 @@ def test_byline_names():
     ("John F. Kennedy spoke first. Then the mayor spoke.", 2),
     ("They moved to Washington, D.C. The move was quick.", 2),
     ("George H.W. Bush won in 1988.", 1),
+    ("The bill is numbered S. 2214 and it passed.", 1),
+    ("He backed H.R. 1 last year.", 1),
 ])
 def test_initials_inside_names(text, n):
     assert len(split_sentences(text)) == n

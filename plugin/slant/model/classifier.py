@@ -27,6 +27,7 @@ from slant.model.explain import explain_rows
 from slant.model.features import NgramFeatures, Scorer
 from slant.model.linear import DUAL_TOL, NBLogisticRegression, binarize_labels
 from slant.model.metrics import best_threshold, binary_scores
+from slant.model.spantagger import SpanTagger, apply_tagger
 
 __all__ = ["DEFAULT_PARAMS", "SlantClassifier"]
 
@@ -66,13 +67,17 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     `encoder_classes_`; `cv_scores_` then holds the held-out figures). Explanation spans
     still come from the linear model. Minutes per epoch on a CPU instead of seconds.
 
+    `span_model` (default on): when `fit` gets marked spans, a `SpanTagger` learns where
+    each span-marked category sits in a sentence; its spans replace the explanation spans
+    of those categories and attribution is decided over the sources it finds.
+
     Parameters are keyword-only and stored as given (scikit-learn conventions).
     """
 
     def __init__(self, *, classes=None, word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2,
                  max_char_features=300_000, cue_weight=1.0, lexicons=None, linear="nb-logistic", C=1.0,
                  class_weight="balanced", cv=5, random_state=0, max_spans=3, n_jobs=None, span_contrast=2.0,
-                 span_C=4.0, encoder=None, encoder_epochs=1.0, encoder_holdout=0.1):
+                 span_C=4.0, encoder=None, encoder_epochs=1.0, encoder_holdout=0.1, span_model=True):
         self.classes = classes
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -92,6 +97,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         self.encoder = encoder
         self.encoder_epochs = encoder_epochs
         self.encoder_holdout = encoder_holdout
+        self.span_model = span_model
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -268,6 +274,11 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         self.stack_ = np.zeros((K, 3))
         if self.encoder is not None:
             self._fit_encoder(texts, Y, groups, w, oof, active)
+        self.span_tagger_ = None
+        marked = {s["label"] for row in spans or () for s in row or ()}
+        if self.span_model and marked & set(classes):
+            labels = [[classes[j] for j in np.flatnonzero(row)] for row in Y]
+            self.span_tagger_ = SpanTagger(categories=tuple(c for c in classes if c in marked)).fit(texts, labels, spans)
         return self
 
     def _check_encoder(self):
@@ -362,8 +373,9 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         return self._run(as_texts(X), False)[1]
 
     def predict(self, X):
-        """Indicator matrix: 1 where the probability reaches the class threshold."""
-        return (self.predict_proba(X) >= self.thresholds_).astype(np.int64)
+        """Indicator matrix: 1 where the probability reaches the class threshold (and, with
+        a span model, attribution decided over the sources it finds)."""
+        return self.predict_explain(X, explain=False)[1].astype(np.int64)
 
     def explain(self, X, labels=None):
         """Character spans that drove each predicted category, per sentence.
@@ -389,10 +401,15 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         return explain_rows(self, scorer, texts, batch, rows)
 
     def predict_explain(self, X, explain=True):
-        """``(proba, labels, spans)`` in one pass: what `slant analyze` needs."""
+        """``(proba, labels, spans)`` in one pass: what `slant analyze` needs. With a span
+        model (`span_tagger_`), labels and spans agree (`spantagger.apply_tagger`)."""
         check_is_fitted(self, "coef_")
-        _, proba, spans = self._run(as_texts(X), explain)
-        return proba, proba >= self.thresholds_, spans
+        texts = as_texts(X)
+        _, proba, spans = self._run(texts, explain)
+        chosen = proba >= self.thresholds_
+        if getattr(self, "span_tagger_", None) is not None:
+            chosen, spans = apply_tagger(self.span_tagger_, texts, self.classes_, proba, chosen, spans, explain)
+        return proba, chosen, spans
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ hands out __dict__ itself

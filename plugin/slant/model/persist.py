@@ -21,7 +21,7 @@ __all__ = ["LEGACY_MODULES", "TRUSTED_TYPES", "model_from_bytes", "model_to_byte
 # The only non-standard types a slant model file may contain; anything else in a file is
 # refused (skops would otherwise need trusted=True, which runs arbitrary code).
 TRUSTED_TYPES = ("slant.model.classifier.SlantClassifier", "slant.model.cuefeatures.CueFeatures",
-                 "slant.model.features.NgramFeatures")
+                 "slant.model.features.NgramFeatures", "slant.model.spantagger.SpanTagger")
 # Where the trusted classes lived before the package was split into subpackages (0.1.0):
 # model files written then name these modules, and load under today's names.
 LEGACY_MODULES = {"slant.classifier": "slant.model.classifier", "slant.cues": "slant.model.cuefeatures",

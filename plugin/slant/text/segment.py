@@ -63,7 +63,7 @@ _DOTTED = re.compile(r"(?:\b[A-Za-z]{1,3}\.)(?:-?[A-Za-z]{1,3}\.)+$")  # U.S., A
 # A name's initials ("George H.W.", "John F.") before a capitalised word that is not a
 # sentence starter: the name goes on ("Bush refused ..."); Punkt splits there.
 _INITIALS = re.compile(r"\b[A-Z][a-z]+\s+(?:[A-Z]\.){1,3}$")
-_NUMBER_ABBREV = re.compile(r"\b(?:No|no|Nos|nos|Art|art|p|pp)\.$")
+_NUMBER_ABBREV = re.compile(r"\b(?:No|no|Nos|nos|Art|art|p|pp|[A-Z])\.$")  # "No. 5", "S. 2214", "H.R. 1"
 # A possible sentence end inside a chunk; a chunk without one is a single sentence.
 _MAYBE_END = re.compile(r"[.?!…](?=[\s)\";}\]*:@'({\[!?”’»“‘])")  # Punkt's candidate test
 _LEADING_PUNCT = re.compile(r"[\"'”’»)\]},;:]+")

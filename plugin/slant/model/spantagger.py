@@ -1,0 +1,364 @@
+"""The span model: where in a sentence each device is, learned from marked spans.
+
+Sentence labels come from `SlantClassifier`; for every ticked span-level category the
+tagger marks the words that carry it, so what annotators see in Label Studio agrees with
+the ticked boxes (a ticked span category gets its span, an unticked one none). It is
+trained from span supervision: the seed sentences' spans, PTC technique spans and
+PolNeAR source/cue spans through the importers, and spans annotators mark in Label Studio.
+
+One token classifier per span-level category (logistic regression over hashed features of
+the word, its shape, its neighbours, lexicon families and quotation context), trained on
+the tokens of sentences that carry the category: given that a sentence uses a device,
+which words carry it. Attribution is one decision over found spans: one tagger finds
+source and cue words for named and vague attribution together, and a second classifier
+calls each found source named or vague, so the same source is never both.
+
+Written here rather than with a CRF library: scikit-learn's linear models over hashed
+features persist with skops (no pickle) and need no extra dependency; runs of tokens
+above a threshold tuned on held-out documents are what a reviewer needs.
+"""
+
+import re
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction import FeatureHasher
+from sklearn.linear_model import LogisticRegression
+
+from slant.model.lexicons import load_lexicons
+from slant.model.metrics import prf
+from slant.text.tokens import tokens, word_spans
+
+__all__ = ["ATTRIBUTION", "SpanTagger", "char_overlap"]
+
+ATTRIBUTION = ("attribution_named", "attribution_vague")
+_N_FEATURES = 1 << 18
+_QUOTES = "\"“”‘’«»'"
+_VAGUE_DETS = frozenset("a an some many several one two three few most other others certain unnamed anonymous".split())
+
+
+def _shape(word):
+    s = re.sub(r"[A-Z]", "X", word)
+    s = re.sub(r"[a-z]", "x", s)
+    s = re.sub(r"\d", "d", s)
+    return re.sub(r"(.)\1+", r"\1\1", s)
+
+
+class _Lex:
+    """Lexicon families by word and by phrase (up to three words)."""
+
+    def __init__(self):
+        self.words, self.phrases = {}, {}
+        for family, entries in load_lexicons().items():
+            for e in entries:
+                parts = tuple(e.split())
+                table = self.words if len(parts) == 1 else self.phrases
+                table.setdefault(parts[0] if len(parts) == 1 else parts, set()).add(family)
+
+    def families(self, words):
+        out = [set(self.words.get(w, ())) for w in words]
+        for n in (2, 3):
+            for i in range(len(words) - n + 1):
+                fam = self.phrases.get(tuple(words[i:i + n]))
+                if fam:
+                    for k in range(i, i + n):
+                        out[k] |= fam
+        return out
+
+
+_LEX = None
+
+
+def _lexicon():
+    global _LEX
+    if _LEX is None:
+        _LEX = _Lex()
+    return _LEX
+
+
+def token_table(text):
+    """``(spans, words, feature lists)`` of a sentence's word tokens (punctuation-only
+    tokens dropped)."""
+    low, words = tokens(text)
+    raw = list(word_spans(text, words))
+    keep = [k for k, w in enumerate(words) if w]
+    spans = [raw[k] for k in keep]
+    words = [words[k] for k in keep]
+    fams = _lexicon().families(words)
+    n = len(words)
+    quoted, inside = [], False
+    for k, (s, e) in enumerate(spans):
+        before = text[spans[k - 1][1]:s] if k else text[:s]
+        opens = any(c in _QUOTES for c in before)
+        if opens:
+            inside = not inside if any(c in "\"'" for c in before) else any(c in "“‘«" for c in before)
+        quoted.append(inside)
+        after = text[e:spans[k + 1][0]] if k + 1 < n else text[e:]
+        if any(c in "”’»" for c in after) or (inside and any(c in "\"'" for c in after)):
+            inside = False
+    feats = []
+    for k, w in enumerate(words):
+        s, e = spans[k]
+        orig = text[s:e]
+        f = [f"w={w}", f"sh={_shape(orig)}", f"p3={w[:3]}", f"x3={w[-3:]}", f"x2={w[-2:]}"]
+        if orig[:1].isupper():
+            f.append("cap" if k else "cap0")
+        if orig.isupper() and len(orig) > 1:
+            f.append("allcap")
+        if quoted[k]:
+            f.append("inq")
+        for d in (-2, -1, 1, 2):
+            j = k + d
+            f.append(f"w{d:+d}={words[j] if 0 <= j < n else '<s>' if j < 0 else '</s>'}")
+            if 0 <= j < n:
+                f.extend(f"f{d:+d}={fam}" for fam in fams[j])
+                if text[spans[j][0]:spans[j][0] + 1].isupper():
+                    f.append(f"cap{d:+d}")
+        f.append(f"b-={words[k - 1] if k else '<s>'}|{w}")
+        f.append(f"b+={w}|{words[k + 1] if k + 1 < n else '</s>'}")
+        f.extend(f"fam={fam}" for fam in fams[k])
+        f.append(f"pos={min(k, 5)}" if k < 6 else ("pos=end" if k >= n - 2 else "pos=mid"))
+        feats.append(f)
+    return spans, words, feats
+
+
+def _inside(spans, gold):
+    """Per token: does it overlap one of the `gold` (start, end) spans?"""
+    return [any(s < ge and gs < e for gs, ge in gold) for s, e in spans]
+
+
+def _runs(probs, spans, cut):
+    """Runs of adjacent tokens at or above `cut` (the best token always), as
+    ``(start, end, score)``."""
+    if not probs:
+        return []
+    keep = [p >= cut for p in probs]
+    keep[int(np.argmax(probs))] = True
+    out, k = [], 0
+    while k < len(keep):
+        if not keep[k]:
+            k += 1
+            continue
+        j = k
+        while j + 1 < len(keep) and keep[j + 1]:
+            j += 1
+        out.append((spans[k][0], spans[j][1], float(max(probs[k:j + 1]))))
+        k = j + 1
+    return out
+
+
+def char_overlap(pred, gold):
+    """``(overlap, predicted chars, gold chars)`` of two lists of (start, end) spans."""
+    p = set().union(*(range(s, e) for s, e in pred)) if pred else set()
+    g = set().union(*(range(s, e) for s, e in gold)) if gold else set()
+    return len(p & g), len(p), len(g)
+
+
+def _source_features(text, start, end):
+    words = text[start:end].split()
+    low = [w.strip(".,;:'\"“”’").lower() for w in words]
+    f = [f"w={w}" for w in low] + [f"head={low[-1] if low else ''}", f"first={low[0] if low else ''}"]
+    caps = sum(1 for w in words[1:] if w[:1].isupper()) + (1 if words and words[0][:1].isupper() and start > 0 else 0)
+    f.append(f"caps={min(caps, 3)}")
+    f.append(f"n={min(len(words), 5)}")
+    if low and low[0] in _VAGUE_DETS:
+        f.append("vague_det")
+    if low and low[-1].endswith("s") and not words[-1][:1].isupper():
+        f.append("plural_common")
+    fams = _lexicon().families(low)
+    f.extend(f"fam={x}" for fam in fams for x in fam)
+    if text[max(0, start - 1):start] in ("'", "’") or "'s" in text[start:end] or "’s" in text[start:end]:
+        f.append("possessive")
+    return f
+
+
+class SpanTagger(BaseEstimator):
+    """Token classifiers for the span-level categories, and the named/vague source decision.
+
+    Parameters: `categories` (the span-level category ids to learn), `C` (inverse
+    regularisation of the token models), `min_sentences` (a category with fewer marked
+    sentences gets no tagger and keeps the classifier's explanation spans).
+    """
+
+    def __init__(self, categories=(), C=0.5, min_sentences=20):
+        self.categories = categories
+        self.C = C
+        self.min_sentences = min_sentences
+
+    def _targets(self):
+        cats = [c for c in self.categories if c not in ATTRIBUTION]
+        if any(c in self.categories for c in ATTRIBUTION):
+            cats.append("attribution")
+        return cats
+
+    def fit(self, texts, labels, spans):
+        """`labels`: category ids per sentence; `spans`: per sentence ``[{start, end, label}]``."""
+        hasher = FeatureHasher(n_features=_N_FEATURES, input_type="string", alternate_sign=False)
+        rows = {t: ([], []) for t in self._targets()}
+        src_feats, src_y = [], []
+        counts = dict.fromkeys(rows, 0)
+        for text, labs, marked in zip(texts, labels, spans):
+            by_target = {}
+            for s in marked or ():
+                target = "attribution" if s["label"] in ATTRIBUTION else s["label"]
+                if target in rows and s["label"] in labs:
+                    by_target.setdefault(target, []).append((s["start"], s["end"], s["label"]))
+            if not by_target:
+                continue
+            tok_spans, words, feats = token_table(text)
+            if not tok_spans:
+                continue
+            for target, gold in by_target.items():
+                counts[target] += 1
+                X, y = rows[target]
+                X.extend(feats)
+                y.extend(_inside(tok_spans, [(a, b) for a, b, _ in gold]))
+                if target == "attribution":
+                    for a, b, lab in gold:
+                        if not _is_cue(text[a:b]):
+                            src_feats.append(_source_features(text, a, b))
+                            src_y.append(lab == "attribution_named")
+        self.models_ = {}
+        self.cuts_ = {}
+        for target, (X, y) in rows.items():
+            y = np.asarray(y, dtype=bool)
+            if counts[target] < self.min_sentences or y.all() or not y.any():
+                continue
+            model = LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced", max_iter=200)
+            model.fit(hasher.transform(X), y)
+            self.models_[target] = model
+            self.cuts_[target] = 0.5
+        self.source_model_ = None
+        if len(set(src_y)) == 2:
+            self.source_model_ = LogisticRegression(C=1.0, solver="liblinear", max_iter=200).fit(
+                hasher.transform(src_feats), np.asarray(src_y, dtype=bool))
+        self.trained_sentences_ = counts
+        return self
+
+    @property
+    def _hasher(self):
+        return FeatureHasher(n_features=_N_FEATURES, input_type="string", alternate_sign=False)
+
+    def covers(self, label):
+        target = "attribution" if label in ATTRIBUTION else label
+        return target in getattr(self, "models_", {})
+
+    def tag(self, text, labels):
+        """Spans for the ticked `labels` of one sentence: ``(spans, attribution)`` where
+        `spans` are ``{start, end, label, text, weight}`` and `attribution` is the set of
+        attribution labels the found sources support (None when the tagger has no
+        attribution model or no attribution label is ticked)."""
+        wanted = [lab for lab in labels if self.covers(lab)]
+        if not wanted:
+            return [], None
+        tok_spans, _, feats = token_table(text)
+        if not tok_spans:
+            return [], None
+        X = self._hasher.transform(feats)
+        out, attribution = [], None
+        done = set()
+        for lab in wanted:
+            target = "attribution" if lab in ATTRIBUTION else lab
+            if target in done:
+                continue
+            done.add(target)
+            probs = self.models_[target].predict_proba(X)[:, 1].tolist()
+            runs = _runs(probs, tok_spans, self.cuts_[target])
+            if target != "attribution":
+                for a, b, w in runs:
+                    a, b = _widen_quotes(text, a, b) if lab == "scare_quotes" else (a, b)
+                    out.append({"start": a, "end": b, "label": lab, "text": text[a:b], "weight": round(w, 4)})
+                continue
+            attribution = set()
+            for a, b, w in runs:
+                if _is_cue(text[a:b]):
+                    continue  # a reporting verb: labelled with the source(s) below
+                named = self._named(text, a, b)
+                role = "attribution_named" if named else "attribution_vague"
+                attribution.add(role)
+                out.append({"start": a, "end": b, "label": role, "text": text[a:b], "weight": round(w, 4)})
+            cues = [(a, b, w) for a, b, w in runs if _is_cue(text[a:b])]
+            for role in sorted(attribution) or [max((x for x in labels if x in ATTRIBUTION), default=ATTRIBUTION[0])]:
+                for a, b, w in cues:
+                    out.append({"start": a, "end": b, "label": role, "text": text[a:b], "weight": round(w, 4)})
+        out.sort(key=lambda s: (s["start"], s["end"], s["label"]))
+        return out, attribution
+
+    def _named(self, text, a, b):
+        if self.source_model_ is None:
+            return any(w[:1].isupper() for w in text[a:b].split()[1:]) or (a > 0 and text[a:a + 1].isupper())
+        return bool(self.source_model_.predict(self._hasher.transform([_source_features(text, a, b)]))[0])
+
+    def score(self, texts, labels, spans):
+        """Character-overlap precision, recall and F1 per category, given gold sentence
+        labels (the tagger's own quality, separate from the sentence classifier's)."""
+        totals = {}
+        for text, labs, gold in zip(texts, labels, spans):
+            pred, _ = self.tag(text, labs)
+            for lab in {s["label"] for s in gold or ()} | {s["label"] for s in pred}:
+                o, p, g = char_overlap([(s["start"], s["end"]) for s in pred if s["label"] == lab],
+                                       [(s["start"], s["end"]) for s in gold or () if s["label"] == lab])
+                t = totals.setdefault(lab, [0, 0, 0])
+                t[0] += o
+                t[1] += p
+                t[2] += g
+        out = {}
+        for lab, (o, p, g) in sorted(totals.items()):
+            pr, rc, f1 = prf(o, p - o, g - o)
+            out[lab] = {"precision": round(pr, 4), "recall": round(rc, 4), "f1": round(f1, 4), "gold_chars": g}
+        return out
+
+
+_CUE = None
+
+
+def _is_cue(phrase):
+    """A reporting verb or cue ("said", "according to", "told reporters"), not a source."""
+    global _CUE
+    if _CUE is None:
+        lex = load_lexicons()
+        _CUE = frozenset(lex.get("reporting_verbs", ())) | {"according to", "according", "to", "says", "said", "told", "say"}
+    words = [w.strip(".,;:'\"“”’").lower() for w in phrase.split()]
+    return bool(words) and all(w in _CUE or w in ("that", "in", "a", "statement", "reporters", "on") for w in words) \
+        and any(w in _CUE for w in words)
+
+
+def _widen_quotes(text, a, b):
+    """A scare quote's span includes its quotation marks."""
+    while a > 0 and text[a - 1] in _QUOTES:
+        a -= 1
+    while b < len(text) and text[b] in _QUOTES + ",.":
+        if text[b] in ",." and not (b + 1 < len(text) and text[b + 1] in _QUOTES):
+            break
+        b += 1
+    return a, b
+
+
+def apply_tagger(tagger, texts, classes, proba, chosen, spans, explain=True):
+    """Sentence labels and spans that agree: for each sentence, the tagger marks every
+    ticked span-level category it covers (its spans replace the explanation spans of those
+    categories), and attribution is decided over the sources it finds: named, vague, or
+    both only when there are two sources. A sentence where both attribution labels are
+    ticked but no source is found keeps the more probable one. Returns ``(chosen, spans)``."""
+    classes = list(classes)
+    col = {c: j for j, c in enumerate(classes)}
+    attr_cols = [col[c] for c in ATTRIBUTION if c in col]
+    chosen = chosen.copy()
+    out = [] if spans is not None else None
+    for i, text in enumerate(texts):
+        ticked = [classes[j] for j in np.flatnonzero(chosen[i])]
+        covered = [c for c in ticked if tagger.covers(c)]
+        needs = covered if explain else [c for c in covered if c in ATTRIBUTION]
+        tagged, attribution = tagger.tag(text, needs) if needs else ([], None)
+        if attribution is not None and len(attr_cols) == 2:
+            if attribution:
+                for c in ATTRIBUTION:
+                    chosen[i, col[c]] = c in attribution
+            elif chosen[i, attr_cols].all():
+                weaker = min(attr_cols, key=lambda j: proba[i, j])
+                chosen[i, weaker] = False
+        if out is not None:
+            kept = [s for s in spans[i] if not tagger.covers(s["label"])]
+            now = {classes[j] for j in np.flatnonzero(chosen[i])}
+            out.append(sorted(kept + [s for s in tagged if s["label"] in now], key=lambda s: (s["start"], s["end"])))
+    return chosen, out

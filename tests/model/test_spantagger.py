@@ -1,0 +1,99 @@
+"""slant.model.spantagger: spans from a span model, labels and spans that agree, and
+attribution decided over the sources found."""
+
+import numpy as np
+import pytest
+
+from slant.model.seed import load_model, read_seed
+from slant.model.spantagger import SpanTagger, apply_tagger, char_overlap
+from slant.taxonomy.core import load_taxonomy
+
+
+@pytest.fixture(scope="module")
+def tax():
+    return load_taxonomy()
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    recs, _ = read_seed()
+    cats = ("loaded_language", "name_calling", "scare_quotes", "attribution_named", "attribution_vague")
+    return SpanTagger(categories=cats).fit([r["text"] for r in recs], [r["labels"] for r in recs],
+                                           [r["spans"] for r in recs])
+
+
+@pytest.fixture(scope="module")
+def model(tax, tmp_path_factory):
+    return load_model(None, taxonomy=tax, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def test_char_overlap():
+    assert char_overlap([(0, 5)], [(3, 8)]) == (2, 5, 5)
+    assert char_overlap([], [(0, 2)]) == (0, 0, 2)
+
+
+def test_only_ticked_categories_get_spans(tagger):
+    text = "Critics say the council rammed the budget through without a hearing."
+    spans, attribution = tagger.tag(text, ["loaded_language"])
+    assert spans and {s["label"] for s in spans} == {"loaded_language"} and attribution is None
+    assert all(text[s["start"]:s["end"]] == s["text"] for s in spans)
+    assert "rammed" in " ".join(s["text"] for s in spans)
+    assert tagger.tag(text, ["omission"]) == ([], None)  # not a span-level category
+
+
+def test_scare_quote_spans_carry_their_marks(tagger):
+    text = "The agency's so-called “review” took less than a day."
+    spans, _ = tagger.tag(text, ["scare_quotes"])
+    assert any(s["text"].startswith("“") and s["text"].rstrip(".,").endswith("”") for s in spans), spans
+
+
+@pytest.mark.parametrize("text, role, source", [
+    ("Mayor Ruth Alvarez said the bridge would reopen in May.", "attribution_named", "Ruth Alvarez"),
+    ("Officials said the bridge would reopen in May.", "attribution_vague", "Officials"),
+    ("A senior official said the talks had stalled.", "attribution_vague", "official"),
+])
+def test_sources_are_told_apart(tagger, text, role, source):
+    spans, attribution = tagger.tag(text, ["attribution_named", "attribution_vague"])
+    assert attribution == {role}, spans
+    assert any(source in s["text"] and s["label"] == role for s in spans), spans
+
+
+def test_apply_tagger_keeps_labels_and_spans_in_agreement(tagger):
+    classes = ["loaded_language", "attribution_named", "attribution_vague", "omission"]
+    texts = ["Officials said the reckless plan was a giveaway.", "The budget rose."]
+    proba = np.array([[0.9, 0.6, 0.7, 0.1], [0.1, 0.6, 0.55, 0.8]])
+    chosen = proba >= 0.5
+    explained = [[{"start": 0, "end": 9, "label": "attribution_named", "text": "Officials"},
+                  {"start": 23, "end": 27, "label": "omission", "text": "plan"}], []]
+    new, spans = apply_tagger(tagger, texts, classes, proba, chosen, explained)
+    # one vague source: named is dropped, vague kept; never both for the same source
+    assert new[0].tolist() == [True, False, True, False]
+    labels = {s["label"] for s in spans[0]}
+    assert "attribution_named" not in labels and {"loaded_language", "attribution_vague"} <= labels
+    assert {"start": 23, "end": 27, "label": "omission", "text": "plan"} in spans[0]  # not the tagger's: kept
+    # no source found in the sentence: both ticked -> the more probable only
+    assert new[1].tolist() == [False, True, False, True]
+
+
+def test_the_default_model_has_a_span_model_and_its_spans_agree(model, tax):
+    assert model.estimator.span_tagger_ is not None
+    _, _, span_ids = tax.id_sets
+    texts = ["Critics called the plan a reckless giveaway to developers.",
+             "Supporters said it would fix aging pipes across the state.",
+             "\"This is a scam,\" said Sen. Dana Hill."]
+    for text, pred in zip(texts, model.predict(texts)):
+        for lab in pred.labels:
+            if lab in span_ids:
+                assert any(s["label"] == lab for s in pred.spans), (text, pred)
+        assert {s["label"] for s in pred.spans if s["label"] in span_ids} <= set(pred.labels)
+        assert not {"attribution_named", "attribution_vague"} <= set(pred.labels) or len(
+            [s for s in pred.spans if s["label"].startswith("attribution")]) >= 2
+
+
+def test_a_model_with_a_span_model_survives_saving(model, tax, tmp_path):
+    from slant.model.persist import read_model, save_model
+
+    save_model(model, tmp_path / "m")
+    again = read_model(tmp_path / "m", taxonomy=tax)
+    text = ["Critics called the plan a reckless giveaway to developers."]
+    assert again.predict(text)[0] == model.predict(text)[0]
