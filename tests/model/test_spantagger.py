@@ -97,3 +97,18 @@ def test_a_model_with_a_span_model_survives_saving(model, tax, tmp_path):
     again = read_model(tmp_path / "m", taxonomy=tax)
     text = ["Critics called the plan a reckless giveaway to developers."]
     assert again.predict(text)[0] == model.predict(text)[0]
+
+
+def test_evaluate_reports_span_overlap_where_the_data_marks_spans(model):
+    from slant.loop.evaluate import evaluate_model
+
+    recs = [{"id": "x1", "doc_id": "d1", "text": "Critics called the plan a reckless giveaway to developers.",
+             "labels": ["loaded_language", "attribution_vague"],
+             "spans": [{"start": 26, "end": 43, "label": "loaded_language"}, {"start": 0, "end": 7, "label": "attribution_vague"}]},
+            {"id": "x2", "doc_id": "d1", "text": "The council met on Tuesday.", "labels": []}]
+    report = evaluate_model(model, recs)
+    assert set(report["spans"]) == {"loaded_language", "attribution_vague"}
+    assert report["spans"]["loaded_language"]["gold_chars"] == 17
+    assert "kappa" in report["categories"]["loaded_language"]
+    plain = evaluate_model(model, [{**r, "spans": []} for r in recs])
+    assert "spans" not in plain

@@ -14,9 +14,10 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from slant.errors import DataError, ModelError
-from slant.model.fit import prepare_records, train_model, training_set
+from slant.model.fit import prepare_records, record_spans, train_model, training_set
 from slant.model.metrics import counts, prf
 from slant.model.seed import seed_records
+from slant.model.spantagger import char_overlap
 
 __all__ = ["evaluate_model", "evaluate_files", "cross_validate", "render_evaluation", "scores_from_matrices"]
 
@@ -49,13 +50,23 @@ def scores_from_matrices(ids, gold, pred, combine=None):
         g, p = gold[:, j], pred[:, j]
         tp, fp, fn = counts(p, g)
         tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
-        cats[cid] = _rounded(tp, fp, fn) | {"support": int(g.sum()), "predicted": int(p.sum())}
+        cats[cid] = _rounded(tp, fp, fn) | {"support": int(g.sum()), "predicted": int(p.sum()), "kappa": _kappa(tp, fp, fn, len(g))}
     scored = [c for c in cats.values() if c["support"] > 0]
     macro = {k: round(float(np.mean([c[k] for c in scored])), 4) if scored else 0.0 for k in ("precision", "recall", "f1")}
     out = {"categories": cats, "micro": _rounded(tp_all, fp_all, fn_all), "macro": macro}
     if combine:
         out["combined"] = _combined(list(ids), gold, pred, combine)
     return out
+
+
+def _kappa(tp, fp, fn, n):
+    """Cohen's kappa of predictions and gold for one category (0 where undefined)."""
+    if not n:
+        return 0.0
+    tn = n - tp - fp - fn
+    po = (tp + tn) / n
+    pe = ((tp + fp) * (tp + fn) + (tn + fn) * (tn + fp)) / (n * n)
+    return round((po - pe) / (1 - pe), 4) if pe < 1 else 0.0
 
 
 def _rounded(tp, fp, fn):
@@ -84,10 +95,15 @@ def evaluate_model(model, records, *, files=(), batch_size=2000, combine=None):
     taxonomy = model.taxonomy
     texts, labels, groups = prepare_records(list(records), taxonomy)
     ids = list(model.estimator.classes_)
+    gold_spans = record_spans(records, taxonomy)
+    explain = any(gold_spans)
     pred = np.zeros((len(texts), len(ids)), dtype=bool)
+    pred_spans = []
     for i in range(0, len(texts), batch_size):
-        _, chosen, _ = model.estimator.predict_explain(texts[i:i + batch_size], explain=False)
+        _, chosen, spans = model.estimator.predict_explain(texts[i:i + batch_size], explain=explain)
         pred[i:i + batch_size] = chosen
+        pred_spans.extend(spans or [])
+    extra = {"spans": span_scores(pred_spans, gold_spans, taxonomy)} if explain else {}
     return {
         "method": "holdout",
         "model_version": model.model_version,
@@ -96,7 +112,31 @@ def evaluate_model(model, records, *, files=(), batch_size=2000, combine=None):
         "folds": None,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **scores_from_matrices(ids, _gold(labels, ids), pred, combine),
+        **extra,
     }
+
+
+def span_scores(pred_spans, gold_spans, taxonomy):
+    """Character-overlap precision, recall and F1 of predicted spans against marked ones,
+    per span-level category (end to end: a span is predicted only for a ticked category).
+    Only records whose labels carry marked spans count, so corpora that mark some
+    categories' spans and not others' are not scored on the unmarked ones."""
+    _, _, span_ids = taxonomy.id_sets
+    totals = {}
+    for pred, gold in zip(pred_spans, gold_spans):
+        for lab in sorted(span_ids):
+            g = [(s["start"], s["end"]) for s in gold if s["label"] == lab]
+            p = [(s["start"], s["end"]) for s in pred if s["label"] == lab]
+            if g or p:
+                o, n_p, n_g = char_overlap(p, g)
+                row = totals.setdefault(lab, [0, 0, 0])
+                row[0], row[1], row[2] = row[0] + o, row[1] + n_p, row[2] + n_g
+    out = {}
+    for lab, (o, n_p, n_g) in sorted(totals.items()):
+        if n_g:
+            pr, rc, f1 = prf(o, n_p - o, n_g - o)
+            out[lab] = {"precision": round(pr, 4), "recall": round(rc, 4), "f1": round(f1, 4), "gold_chars": n_g}
+    return out
 
 
 def cross_validate(records, *, taxonomy, cv=5, base=None, params=None, files=(), inner_cv=5, combine=None, progress=None):
@@ -119,12 +159,17 @@ def cross_validate(records, *, taxonomy, cv=5, base=None, params=None, files=(),
     base_recs, base_files = seed_records(taxonomy) if base == "seed" else ([], [])
     ids = list(taxonomy.ids)
     pred = np.zeros((len(texts), len(ids)), dtype=bool)
+    gold_spans = record_spans(records, taxonomy)
+    explain = any(gold_spans)
+    pred_spans = [[] for _ in texts]
     for fold, (train, test) in enumerate(GroupKFold(n_splits=k).split(texts, groups=groups), 1):
         started = time.perf_counter()
         data = training_set([records[i] for i in train], taxonomy=taxonomy, base=base_recs)
         model = train_model(data, taxonomy=taxonomy, cv=inner_cv, params=params, files=base_files, base=base or "none")
-        _, chosen, _ = model.estimator.predict_explain([texts[i] for i in test], explain=False)
+        _, chosen, spans = model.estimator.predict_explain([texts[i] for i in test], explain=explain)
         pred[test] = chosen
+        for i, s in zip(test, spans or ()):
+            pred_spans[i] = s
         if progress is not None:
             progress(fold, k, len(test), time.perf_counter() - started)
     return {
@@ -137,6 +182,7 @@ def cross_validate(records, *, taxonomy, cv=5, base=None, params=None, files=(),
         "base": base or "none",
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **scores_from_matrices(ids, _gold(labels, ids), pred, combine),
+        **({"spans": span_scores(pred_spans, gold_spans, taxonomy)} if explain else {}),
     }
 
 
@@ -158,6 +204,9 @@ def render_evaluation(report, fmt="table", *, color=False):
     for name in ("micro", "macro"):
         s = report[name]
         table.add_row(f"({name} average)", f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", "", "")
+    for cid, s in report.get("spans", {}).items():
+        table.add_row(f"spans of {cid} (characters)", f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}",
+                      f"{s['gold_chars']} ch", "")
     console = Console(record=True, width=100, force_terminal=color, no_color=not color)
     with console.capture() as cap:
         console.print(table)
