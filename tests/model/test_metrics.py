@@ -42,3 +42,14 @@ def test_counts_and_binary_scores_agree_with_sklearn():
     p, r, f, _ = precision_recall_fscore_support(gold, pred, average="binary", zero_division=0)
     assert (got["precision"], got["recall"], got["f1"]) == pytest.approx((p, r, f))
     assert got["support"] == int(gold.sum()) and (got["tp"], got["fp"], got["fn"]) == (tp, fp, fn)
+
+
+def test_best_threshold_with_beta_below_one_favours_precision():
+    rng = np.random.default_rng(1)
+    y = rng.random(500) < 0.3
+    p = np.clip(y * 0.3 + rng.random(500) * 0.7, 0, 1)
+    t1, f1 = best_threshold(p, y.astype(int))
+    th, fh = best_threshold(p, y.astype(int), beta=0.5)
+    assert th >= t1
+    prec = lambda t: (y & (p >= t)).sum() / max(1, (p >= t).sum())
+    assert prec(th) >= prec(t1)

@@ -112,3 +112,26 @@ def test_evaluate_reports_span_overlap_where_the_data_marks_spans(model):
     assert "kappa" in report["categories"]["loaded_language"]
     plain = evaluate_model(model, [{**r, "spans": []} for r in recs])
     assert "spans" not in plain
+
+
+@pytest.mark.parametrize("text, quotes", [
+    ("The agency's so-called “review” took less than a day.", ["“review”"]),
+    ("He said the dividend was \"safe\" and the board agreed.", ['"safe"']),
+    ("I don't think it's the 'reform' they promised.", ["'reform'"]),
+    ("\"We heard a roar, and then everything was moving.\"", []),  # a full quotation
+    ("“I never miss it.”", []),
+    ("She said: “The plan that the council adopted last week will fail within a year.”", []),  # too long
+])
+def test_short_quotes(text, quotes):
+    from slant.model.spantagger import short_quotes
+
+    assert [text[a:b] for a, b in short_quotes(text)] == quotes
+
+
+def test_no_scare_quote_without_a_short_quoted_phrase(tagger):
+    classes = ["scare_quotes", "loaded_language"]
+    texts = ["\"We heard a roar, and then everything was moving.\"", "The so-called “review” took a day."]
+    proba = np.array([[0.9, 0.1], [0.9, 0.1]])
+    chosen, spans = apply_tagger(tagger, texts, classes, proba, proba >= 0.5, [[], []])
+    assert chosen[:, 0].tolist() == [False, True]
+    assert spans[0] == [] and [s["text"] for s in spans[1]] == ["“review”"]

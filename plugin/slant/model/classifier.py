@@ -67,9 +67,9 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     `encoder_classes_`; `cv_scores_` then holds the held-out figures). Explanation spans
     still come from the linear model. Minutes per epoch on a CPU instead of seconds.
 
-    `span_model` (default on): when `fit` gets marked spans, a `SpanTagger` learns where
-    each span-marked category sits in a sentence; its spans replace the explanation spans
-    of those categories and attribution is decided over the sources it finds.
+    `threshold_beta`: thresholds maximise out-of-fold F-beta (1: F1, the default). With
+    `span_model` on and marked spans, a `SpanTagger` marks where each span category sits
+    (its spans replace the explanations); attribution is decided over the sources found.
 
     Parameters are keyword-only and stored as given (scikit-learn conventions).
     """
@@ -77,7 +77,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, classes=None, word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2,
                  max_char_features=300_000, cue_weight=1.0, lexicons=None, linear="nb-logistic", C=1.0,
                  class_weight="balanced", cv=5, random_state=0, max_spans=3, n_jobs=None, span_contrast=2.0,
-                 span_C=4.0, encoder=None, encoder_epochs=1.0, encoder_holdout=0.1, span_model=True):
+                 span_C=4.0, encoder=None, encoder_epochs=1.0, encoder_holdout=0.1, span_model=True, threshold_beta=1.0):
         self.classes = classes
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -98,6 +98,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         self.encoder_epochs = encoder_epochs
         self.encoder_holdout = encoder_holdout
         self.span_model = span_model
+        self.threshold_beta = threshold_beta
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -249,7 +250,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
                 cal = LogisticRegression(C=1e4).fit(oof[:, [j]], yj)
                 a, b = float(cal.coef_[0, 0]), float(cal.intercept_[0])
                 p = 1 / (1 + np.exp(-(a * oof[:, j] + b)))
-                t, _ = best_threshold(p, yj.astype(int))
+                t, _ = best_threshold(p, yj.astype(int), self.threshold_beta)
                 self.calibration_[j] = (a, b)
                 self.thresholds_[j] = t
                 self.cv_scores_[classes[j]] = {**binary_scores(p >= t, yj), "threshold": t}
@@ -317,7 +318,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             Z = np.column_stack([E[:, j], oof[held, j]])
             stack = LogisticRegression(C=1.0).fit(Z, yj)
             p = stack.predict_proba(Z)[:, 1]
-            t, _ = best_threshold(p, yj.astype(int))
+            t, _ = best_threshold(p, yj.astype(int), self.threshold_beta)
             self.stack_[j] = (*stack.coef_[0], stack.intercept_[0])
             self.thresholds_[j] = t
             self.cv_scores_[self.classes_[j]] = {**binary_scores(p >= t, yj), "threshold": t}
