@@ -88,10 +88,16 @@ def data_dir(*parts):
 
 
 def models_dir(args):
-    """--models, else $XDG_DATA_HOME/slant/models, else ~/.local/share/slant/models."""
-    if getattr(args, "models", None):
-        return Path(args.models)
-    return _files.data_dir("models")
+    """--models, else $XDG_DATA_HOME/slant/models, else ~/.local/share/slant/models; a
+    path that is (or lies below) a file is an `InputError`, not a traceback later."""
+    path = Path(args.models) if getattr(args, "models", None) else _files.data_dir("models")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        where = "is a file" if existing == path else f"{existing} is a file"
+        raise InputError(f"model registry {path}: {where}, not a directory; pass --models DIR (a directory, new or existing)")
+    return path
 
 
 def models_flag(args):

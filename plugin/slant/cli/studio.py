@@ -10,6 +10,7 @@ from slant.cli.common import (
     add_taxonomy_option,
     cache_dir,
     check_output,
+    check_output_dir,
     models_dir,
     studio_target,
 )
@@ -57,14 +58,20 @@ def _cmd_import(args):
 
     check_output(args.out)
     tax = load_taxonomy(args.taxonomy)
-    if args.corpus == "csv":
-        summary = import_csv(
-            args.path, text_col=args.text_col, label_col=args.label_col, taxonomy=tax, out=args.out,
-            mapping=args.map, sep=args.sep, quoting=args.quoting, id_col=args.id_col, doc_col=args.doc_col,
-        )
-    else:
-        importer = import_ptc if args.corpus == "ptc" else import_brat
-        summary = importer(args.path, taxonomy=tax, out=args.out)
+    existed = Path(args.out).exists()
+    try:
+        if args.corpus == "csv":
+            summary = import_csv(
+                args.path, text_col=args.text_col, label_col=args.label_col, taxonomy=tax, out=args.out,
+                mapping=args.map, sep=args.sep, quoting=args.quoting, id_col=args.id_col, doc_col=args.doc_col,
+            )
+        else:
+            importer = import_ptc if args.corpus == "ptc" else import_brat
+            summary = importer(args.path, taxonomy=tax, out=args.out)
+    except SlantError:
+        if not existed:  # a failed import leaves no half-written file of its own
+            Path(args.out).unlink(missing_ok=True)
+        raise
     print(summary.format())
     return 0
 
@@ -99,6 +106,7 @@ def add_import(sub):
 def _cmd_studio(args):
     from slant.studio.server import run_studio
 
+    check_output_dir(args.data_dir, "--data-dir")
     return run_studio(data_dir=args.data_dir, port=args.port, host=args.host)
 
 
@@ -146,12 +154,14 @@ def _push_loop(args, studio, model, taxonomy):
 
 
 def _cmd_push(args):
-    from slant.loop.push import ConsoleProgress, count_documents, push
+    from slant.loop.push import ConsoleProgress, _check_inputs, count_documents, push
     from slant.studio.client import connect
     from slant.taxonomy.core import load_taxonomy
 
     taxonomy = load_taxonomy(args.taxonomy)
     _check_push_args(args)
+    if args.files:
+        _check_inputs(args.files)  # a missing file is reported before any server contact
     url, key = studio_target(args)
     studio = connect(url, key)
     model = _push_model(args, taxonomy)
@@ -167,6 +177,7 @@ def _cmd_push(args):
 def _cmd_demo(args):
     from slant.loop.demo import demo
 
+    check_output_dir(args.data_dir, "--data-dir")
     demo(data_dir=args.data_dir, port=args.port, serve=not args.no_serve, cache_dir=cache_dir())
     return 0
 
