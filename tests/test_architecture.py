@@ -119,3 +119,14 @@ def test_environment_is_read_only_at_the_edges():
         if "os.environ" in text or "getenv(" in text:
             readers.add(name)
     assert readers <= ENV_READERS, f"environment read outside the edges: {sorted(readers - ENV_READERS)}"
+
+
+def test_no_private_names_cross_modules():
+    """A module imports only public names of another (modules such as `_files` aside)."""
+    wrong = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("slant"):
+                wrong += [f"{name}: from {node.module} import {a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__") and f"{node.module}.{a.name}" not in MODULES]
+    assert not wrong, "\n".join(wrong)

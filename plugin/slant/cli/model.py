@@ -36,12 +36,12 @@ def _cmd_model_build(args):
 
 def _cmd_analyze(args):
     from slant.loop.analyze import analyze
-    from slant.loop.push import _check_inputs
+    from slant.loop.push import check_inputs
     from slant.model.seed import load_model
     from slant.taxonomy.core import load_taxonomy
 
     check_output(args.out)
-    _check_inputs(args.files)  # before the model, which may take a while to build
+    check_inputs(args.files)  # before the model, which may take a while to build
     model = load_model(args.model, taxonomy=load_taxonomy(args.taxonomy), cache_dir=cache_dir())
     counts = analyze(args.files, model=model, fmt=args.format, out=args.out, batch_size=args.batch_size, jobs=args.jobs)
     if args.out not in (None, "-"):

@@ -154,14 +154,14 @@ def _push_loop(args, studio, model, taxonomy):
 
 
 def _cmd_push(args):
-    from slant.loop.push import ConsoleProgress, _check_inputs, count_documents, push
+    from slant.loop.push import ConsoleProgress, check_inputs, count_documents, push
     from slant.studio.client import connect
     from slant.taxonomy.core import load_taxonomy
 
     taxonomy = load_taxonomy(args.taxonomy)
     _check_push_args(args)
     if args.files:
-        _check_inputs(args.files)  # a missing file is reported before any server contact
+        check_inputs(args.files)  # a missing file is reported before any server contact
     url, key = studio_target(args)
     studio = connect(url, key)
     model = _push_model(args, taxonomy)

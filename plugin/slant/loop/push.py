@@ -24,7 +24,8 @@ from slant.studio.projects import ensure_project, ensure_review_view, resolve_pr
 from slant.studio.tasks import Ledger, existing_slant_ids, import_predictions, import_tasks, project_tasks, tasks_with_version
 from slant.text.documents import read_documents
 
-__all__ = ["ConsoleProgress", "PushResult", "RefreshResult", "count_documents", "push", "push_selected", "refresh_predictions"]
+__all__ = ["ConsoleProgress", "PushResult", "RefreshResult", "check_inputs", "count_documents", "push", "push_selected",
+           "refresh_predictions"]
 
 
 @dataclass
@@ -101,7 +102,9 @@ def _prefetched(iterable):
         stop.set()
 
 
-def _check_inputs(paths):
+def check_inputs(paths):
+    """The input paths as Paths, or `InputError` naming the first that is missing or not
+    a file; the CLI calls it before loading a model or contacting a server."""
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     if not paths:
         raise InputError("no input files; pass one or more .txt, .md, .html or .jsonl files")
@@ -130,7 +133,7 @@ class _Target:
 def _push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir):
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size} must be at least 1")
-    paths = _check_inputs(paths)
+    paths = check_inputs(paths)
     began = time.perf_counter()
     proj, created, updated = ensure_project(studio, project, taxonomy)
     view_id = ensure_review_view(studio, proj)
