@@ -4,8 +4,9 @@ attribution decided over the sources found."""
 import numpy as np
 import pytest
 
+from slant.model.consistency import apply_tagger
 from slant.model.seed import load_model, read_seed
-from slant.model.spantagger import SpanTagger, apply_tagger, char_overlap
+from slant.model.spantagger import SpanTagger, char_overlap
 from slant.taxonomy.core import load_taxonomy
 
 
@@ -123,7 +124,7 @@ def test_evaluate_reports_span_overlap_where_the_data_marks_spans(model):
     ("She said: “The plan that the council adopted last week will fail within a year.”", []),  # too long
 ])
 def test_short_quotes(text, quotes):
-    from slant.model.spantagger import short_quotes
+    from slant.model.consistency import short_quotes
 
     assert [text[a:b] for a, b in short_quotes(text)] == quotes
 
@@ -135,3 +136,13 @@ def test_no_scare_quote_without_a_short_quoted_phrase(tagger):
     chosen, spans = apply_tagger(tagger, texts, classes, proba, proba >= 0.5, [[], []])
     assert chosen[:, 0].tolist() == [False, True]
     assert spans[0] == [] and [s["text"] for s in spans[1]] == ["“review”"]
+
+
+def test_sources_and_cues_are_separate_spans_each_with_its_sources_role(tagger):
+    text = "Officials said the bridge would reopen in May, according to Mayor Ruth Alvarez."
+    spans, attribution = tagger.tag(text, ["attribution_named", "attribution_vague"])
+    got = {(s["text"], s["label"]) for s in spans}
+    assert attribution == {"attribution_named", "attribution_vague"}
+    assert {("Officials", "attribution_vague"), ("said", "attribution_vague")} <= got, got
+    assert ("according to", "attribution_named") in got and any("Ruth Alvarez" in t for t, lab in got if lab == "attribution_named")
+    assert not any(t in ("the", "it") for t, _ in got)  # function words alone are never a span

@@ -21,18 +21,18 @@ from sklearn.utils.validation import check_is_fitted
 
 from slant.errors import DataError, InputError, ModelError
 from slant.model import parallel
+from slant.model.consistency import apply_tagger
 from slant.model.cuefeatures import CueFeatures, as_texts
 from slant.model.evidence import Contrast, valid_span
 from slant.model.explain import explain_rows
 from slant.model.features import NgramFeatures, Scorer
 from slant.model.linear import DUAL_TOL, NBLogisticRegression, binarize_labels
 from slant.model.metrics import best_threshold, binary_scores
-from slant.model.spantagger import SpanTagger, apply_tagger
+from slant.model.spantagger import SpanTagger
 
 __all__ = ["DEFAULT_PARAMS", "SlantClassifier"]
 
-# Default estimator settings, chosen with grouped cross-validation on PTC and PolNeAR
-# (docs/performance.md); the cue features carry most of the weight on unseen text.
+# Default estimator settings (chosen with grouped CV on PTC and PolNeAR; docs/performance.md).
 DEFAULT_PARAMS = {}
 
 
@@ -403,7 +403,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_explain(self, X, explain=True):
         """``(proba, labels, spans)`` in one pass: what `slant analyze` needs. With a span
-        model (`span_tagger_`), labels and spans agree (`spantagger.apply_tagger`)."""
+        model (`span_tagger_`), labels and spans agree (`consistency.apply_tagger`)."""
         check_is_fitted(self, "coef_")
         texts = as_texts(X)
         _, proba, spans = self._run(texts, explain)

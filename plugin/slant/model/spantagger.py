@@ -29,7 +29,7 @@ from slant.model.lexicons import load_lexicons
 from slant.model.metrics import prf
 from slant.text.tokens import tokens, word_spans
 
-__all__ = ["ATTRIBUTION", "SpanTagger", "apply_tagger", "char_overlap", "short_quotes"]
+__all__ = ["ATTRIBUTION", "SpanTagger", "char_overlap"]
 
 ATTRIBUTION = ("attribution_named", "attribution_vague")
 _N_FEATURES = 1 << 18
@@ -127,23 +127,42 @@ def _inside(spans, gold):
     return [any(s < ge and gs < e for gs, ge in gold) for s, e in spans]
 
 
-def _runs(probs, spans, cut):
-    """Runs of adjacent tokens at or above `cut` (the best token always), as
-    ``(start, end, score)``."""
+_FUNCTION = frozenset("""the a an this that these those it its it's of to in on for and or but by with as at from
+    is was are were be been has have had he she they we i you his her their our my your there here who which""".split())
+
+
+def _runs(probs, words, cut):
+    """Runs of adjacent tokens at or above `cut`, as ``(first, last, score)`` token
+    indices; runs of function words only ("the", "it") are dropped, and when nothing is
+    left the best content word stands alone (a ticked category always gets a span)."""
     if not probs:
         return []
-    keep = [p >= cut for p in probs]
-    keep[int(np.argmax(probs))] = True
-    out, k = [], 0
-    while k < len(keep):
-        if not keep[k]:
+    out, k, n = [], 0, len(probs)
+    while k < n:
+        if probs[k] < cut:
             k += 1
             continue
         j = k
-        while j + 1 < len(keep) and keep[j + 1]:
+        while j + 1 < n and probs[j + 1] >= cut:
             j += 1
-        out.append((spans[k][0], spans[j][1], float(max(probs[k:j + 1]))))
+        if any(words[i] not in _FUNCTION for i in range(k, j + 1)):
+            out.append((k, j, float(max(probs[k:j + 1]))))
         k = j + 1
+    if not out:
+        content = [i for i in range(n) if words[i] not in _FUNCTION] or list(range(n))
+        best = max(content, key=lambda i: probs[i])
+        out.append((best, best, float(probs[best])))
+    return out
+
+
+def _merge_adjacent(text, spans):
+    """``(start, end, weight)`` spans separated only by spaces merged ("according" "to")."""
+    out = []
+    for a, b, w in spans:
+        if out and not text[out[-1][1]:a].strip():
+            out[-1] = (out[-1][0], b, max(out[-1][2], w))
+        else:
+            out.append((a, b, w))
     return out
 
 
@@ -251,7 +270,7 @@ class SpanTagger(BaseEstimator):
         wanted = [lab for lab in labels if self.covers(lab)]
         if not wanted:
             return [], None
-        tok_spans, _, feats = token_table(text)
+        tok_spans, words, feats = token_table(text)
         if not tok_spans:
             return [], None
         X = self._hasher.transform(feats)
@@ -263,24 +282,40 @@ class SpanTagger(BaseEstimator):
                 continue
             done.add(target)
             probs = self.models_[target].predict_proba(X)[:, 1].tolist()
-            runs = _runs(probs, tok_spans, self.cuts_[target])
+            runs = _runs(probs, words, self.cuts_[target])
             if target != "attribution":
-                for a, b, w in runs:
+                for k, j, w in runs:
+                    a, b = tok_spans[k][0], tok_spans[j][1]
                     a, b = _widen_quotes(text, a, b) if lab == "scare_quotes" else (a, b)
                     out.append({"start": a, "end": b, "label": lab, "text": text[a:b], "weight": round(w, 4)})
                 continue
-            attribution = set()
-            for a, b, w in runs:
-                if _is_cue(text[a:b]):
-                    continue  # a reporting verb: labelled with the source(s) below
-                named = self._named(text, a, b)
-                role = "attribution_named" if named else "attribution_vague"
+            attribution, cues = set(), []
+            for k, j, w in runs:
+                # A run like "Supporters said" is a source and its cue: the reporting words
+                # at either edge become their own span, as annotators mark them.
+                while k <= j and _is_cue(words[k]):
+                    cues.append((tok_spans[k][0], tok_spans[k][1], w))
+                    k += 1
+                while j >= k and _is_cue(words[j]):
+                    cues.append((tok_spans[j][0], tok_spans[j][1], w))
+                    j -= 1
+                if k > j or _is_cue(text[tok_spans[k][0]:tok_spans[j][1]]):
+                    if k <= j:
+                        cues.append((tok_spans[k][0], tok_spans[j][1], w))
+                    continue
+                if all(words[i] in _FUNCTION for i in range(k, j + 1)):
+                    continue  # "it", "the": not a source on their own
+                a, b = tok_spans[k][0], tok_spans[j][1]
+                role = "attribution_named" if self._named(text, a, b) else "attribution_vague"
                 attribution.add(role)
                 out.append({"start": a, "end": b, "label": role, "text": text[a:b], "weight": round(w, 4)})
-            cues = [(a, b, w) for a, b, w in runs if _is_cue(text[a:b])]
-            for role in sorted(attribution) or [max((x for x in labels if x in ATTRIBUTION), default=ATTRIBUTION[0])]:
-                for a, b, w in cues:
-                    out.append({"start": a, "end": b, "label": role, "text": text[a:b], "weight": round(w, 4)})
+            sources = [s for s in out if s["label"] in ATTRIBUTION]
+            fallback = max((x for x in labels if x in ATTRIBUTION), default=ATTRIBUTION[0])
+            for a, b, w in _merge_adjacent(text, sorted(set(cues))):
+                # a cue goes with its nearest source ("said" after "Officials" is vague)
+                near = min(sources, key=lambda s: min(abs(s["start"] - b), abs(a - s["end"])), default=None)
+                role = near["label"] if near else fallback
+                out.append({"start": a, "end": b, "label": role, "text": text[a:b], "weight": round(w, 4)})
         out.sort(key=lambda s: (s["start"], s["end"], s["label"]))
         return out, attribution
 
@@ -332,65 +367,3 @@ def _widen_quotes(text, a, b):
             break
         b += 1
     return a, b
-
-
-_SHORT_QUOTE = re.compile(r"[“‘«][^“”‘’«»]{1,60}?[”’»]|\"[^\"]{1,60}?\"|(?<!\w)'[^']{1,60}?'(?!\w)")
-
-
-def short_quotes(text):
-    """Quoted phrases of one to six words that are not the whole sentence: what a scare
-    quote can be (the taxonomy: "usually one to four words"; a full quoted statement is
-    not a scare quote). ``[(start, end)]`` with the marks."""
-    out = []
-    for m in _SHORT_QUOTE.finditer(text):
-        inner = m.group(0)[1:-1].strip(" ,.")
-        if inner and len(inner.split()) <= 6 and len(m.group(0)) < 0.8 * len(text.strip()):
-            out.append((m.start(), m.end()))
-    return out
-
-
-def _scare_quotes(text, tagged):
-    """Scare-quote spans snapped to the short quoted phrases they touch (the best phrase
-    when none is touched); [] when the sentence has no short quoted phrase."""
-    phrases = short_quotes(text)
-    if not phrases:
-        return []
-    runs = [s for s in tagged if s["label"] == "scare_quotes"]
-    hit = [(a, b) for a, b in phrases if any(s["start"] < b and a < s["end"] for s in runs)]
-    best = max(runs, key=lambda s: s["weight"], default=None)
-    weight = best["weight"] if best else 0.0
-    return [{"start": a, "end": b, "label": "scare_quotes", "text": text[a:b], "weight": weight} for a, b in (hit or phrases[:1])]
-
-
-def apply_tagger(tagger, texts, classes, proba, chosen, spans, explain=True):
-    """Sentence labels and spans that agree: for each sentence, the tagger marks every
-    ticked span-level category it covers (its spans replace the explanation spans of those
-    categories), and attribution is decided over the sources it finds: named, vague, or
-    both only when there are two sources. A sentence where both attribution labels are
-    ticked but no source is found keeps the more probable one. Returns ``(chosen, spans)``."""
-    classes = list(classes)
-    col = {c: j for j, c in enumerate(classes)}
-    attr_cols = [col[c] for c in ATTRIBUTION if c in col]
-    chosen = chosen.copy()
-    out = [] if spans is not None else None
-    for i, text in enumerate(texts):
-        if "scare_quotes" in col and chosen[i, col["scare_quotes"]] and not short_quotes(text):
-            chosen[i, col["scare_quotes"]] = False  # no short quoted phrase: no scare quote
-        ticked = [classes[j] for j in np.flatnonzero(chosen[i])]
-        covered = [c for c in ticked if tagger.covers(c)]
-        needs = covered if explain else [c for c in covered if c in ATTRIBUTION]
-        tagged, attribution = tagger.tag(text, needs) if needs else ([], None)
-        if "scare_quotes" in needs:
-            tagged = [s for s in tagged if s["label"] != "scare_quotes"] + _scare_quotes(text, tagged)
-        if attribution is not None and len(attr_cols) == 2:
-            if attribution:
-                for c in ATTRIBUTION:
-                    chosen[i, col[c]] = c in attribution
-            elif chosen[i, attr_cols].all():
-                weaker = min(attr_cols, key=lambda j: proba[i, j])
-                chosen[i, weaker] = False
-        if out is not None:
-            kept = [s for s in spans[i] if not tagger.covers(s["label"])]
-            now = {classes[j] for j in np.flatnonzero(chosen[i])}
-            out.append(sorted(kept + [s for s in tagged if s["label"] in now], key=lambda s: (s["start"], s["end"])))
-    return chosen, out
