@@ -72,7 +72,8 @@ def test_slant_studio_starts_and_stops_cleanly_on_ctrl_c(label_studio, tmp_path)
             lines.append(line)
         out = "".join(lines)
         assert f"running at http://127.0.0.1:{port}" in out and label_studio.api_key not in out
-        assert "password:  in " in out  # not the first start: the password is not shown again
+        creds = json.loads((data_dir / "credentials.json").read_text())
+        assert "password:  the \"password\" field of " in out and creds["password"] not in out  # never printed
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
         state = json.loads((data_dir / "server.json").read_text())
         proc.send_signal(signal.SIGINT)
@@ -93,3 +94,14 @@ def test_slant_studio_reports_a_running_server(label_studio, capsys):
     assert main(["studio", "--data-dir", str(label_studio.data_dir)]) == 0
     out = capsys.readouterr().out
     assert "already running" in out and "stop it there with Ctrl-C" in out and label_studio.api_key not in out
+
+
+def test_describe_never_shows_the_password_or_token(tmp_path):
+    from slant.studio.server import StudioServer
+
+    s = StudioServer(url="http://127.0.0.1:8080", port=8080, username="admin@slant.local", password="s3cret-pw",
+                     api_key="tok-123", data_dir=tmp_path, process=None, first_start=True)
+    text = s.describe()
+    assert "s3cret-pw" not in text and "tok-123" not in text
+    assert "admin@slant.local" in text and "credentials.json" in text
+    assert "s3cret-pw" not in repr(s) and "tok-123" not in repr(s)

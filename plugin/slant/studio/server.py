@@ -136,7 +136,7 @@ class StudioServer:
     url: str
     port: int
     username: str
-    password: str
+    password: str = field(repr=False)
     api_key: str = field(repr=False)
     data_dir: Path
     process: subprocess.Popen = field(default=None, repr=False)
@@ -162,15 +162,13 @@ class StudioServer:
         self.stop()
 
     def describe(self):
-        """What a person needs to log in; the token itself is never shown."""
+        """What a person needs to log in; neither the password nor the token is shown."""
         lines = [f"Label Studio is {'already ' if self.reused else ''}running at {self.url}"]
         if self.requested_port and self.port != self.requested_port:
             lines.append(f"  (port {self.requested_port} was busy, so it took port {self.port})")
         lines.append(f"  login:     {self.username}")
-        if self.first_start:
-            lines.append(f"  password:  {self.password}   (shown once; kept in {self.credentials_path})")
-        else:
-            lines.append(f"  password:  in {self.credentials_path}")
+        # Passwords are never printed: the file (mode 0600) holds it for its owner.
+        lines.append(f"  password:  the \"password\" field of {self.credentials_path} (readable by you only)")
         lines.append("  API token: in the same file; `slant push` uses it when no --url/--api-key is given")
         return "\n".join(lines)
 
