@@ -49,13 +49,16 @@ def apply_tagger(tagger, texts, classes, proba, chosen, spans, explain=True):
     attr_cols = [col[c] for c in ATTRIBUTION if c in col]
     chosen = chosen.copy()
     out = [] if spans is not None else None
+    needs_all = []
     for i, text in enumerate(texts):
         if "scare_quotes" in col and chosen[i, col["scare_quotes"]] and not short_quotes(text):
             chosen[i, col["scare_quotes"]] = False  # no short quoted phrase: no scare quote
-        ticked = [classes[j] for j in np.flatnonzero(chosen[i])]
-        covered = [c for c in ticked if tagger.covers(c)]
-        needs = covered if explain else [c for c in covered if c in ATTRIBUTION]
-        tagged, attribution = tagger.tag(text, needs) if needs else ([], None)
+        covered = [classes[j] for j in np.flatnonzero(chosen[i]) if tagger.covers(classes[j])]
+        needs_all.append(covered if explain else [c for c in covered if c in ATTRIBUTION])
+    tagged_all = tagger.tag_many(texts, needs_all)
+    for i, text in enumerate(texts):
+        needs = needs_all[i]
+        tagged, attribution = tagged_all[i]
         if "scare_quotes" in needs:
             tagged = [s for s in tagged if s["label"] != "scare_quotes"] + _scare_quotes(text, tagged)
         if attribution is not None and len(attr_cols) == 2:
