@@ -15,6 +15,7 @@ read ``label_studio.url`` after restarting.
 """
 
 import importlib.util
+import random
 import socket
 from pathlib import Path
 
@@ -178,3 +179,38 @@ class FakeModel:
 def fake_model():
     """The `FakeModel` class: call it for a fresh model (push and pre-label tests, no training)."""
     return FakeModel
+
+
+# --- reviewed records for the model and loop tests ----------------------------------------
+
+def _reviewed(n_docs=30, per_doc=12, seed=0, policy="majority"):
+    """Reviewed records made by recombining seed sentences: a labelled sentence keeps its
+    labels and gets a few words of an unlabelled one spliced in."""
+    from slant.model.seed import read_seed
+
+    recs, _ = read_seed()
+    neutral = [r["text"].split() for r in recs if not r["labels"]]
+    rng = random.Random(seed)
+    out = []
+    for d in range(n_docs):
+        for i in range(per_doc):
+            a = rng.choice(recs)
+            w, b = a["text"].split(), rng.choice(neutral)
+            at, s = rng.randint(0, len(w)), rng.randint(0, max(0, len(b) - 3))
+            out.append({"id": f"r{seed}-{d}-{i}", "doc_id": f"doc{seed}-{d}", "text": " ".join(w[:at] + b[s:s + 3] + w[at:]),
+                        "labels": list(a["labels"]), "policy": policy})
+    return out
+
+
+@pytest.fixture(scope="session")
+def reviewed():
+    """``reviewed(n_docs, per_doc, seed)``: reviewed records recombined from the seed sentences."""
+    return _reviewed
+
+
+@pytest.fixture(scope="session")
+def tax():
+    """The default taxonomy (modules that need another one define their own `tax`)."""
+    from slant.taxonomy.core import load_taxonomy
+
+    return load_taxonomy()

@@ -2,79 +2,19 @@
 
 import json
 
-import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
 
+from helpers.agreement import IDS, TAX, binary_data, rec, records_from
 from slant.agreement.core import agreement_from_file, compute_agreement
 from slant.errors import DataError, InputError
-from slant.taxonomy.core import Category, Taxonomy, load_taxonomy
-
-TAX = load_taxonomy()
-IDS = list(TAX.sentence_ids)
-REFERENCE_WARNINGS = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
-HYP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-# Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers,
-# 12 units, values 1-5, None = missing. Nominal alpha = 0.743.
-KRIPPENDORFF_2011 = [
-    [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
-    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
-    [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
-    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
-]
-
-
-def _tiny_taxonomy(ids, level="sentence"):
-    cats = tuple(Category(id=c, name=c.title(), group="g", description=c, level=level) for c in ids)
-    return Taxonomy(id="tiny", version="1.0.0", title="tiny", groups=({"id": "g", "name": "G"},), categories=cats)
-
-
-def records_from(matrix, ids=IDS, coders=None):
-    """Records from a coders x units x categories array of 0/1 (-1 = the coder skipped the unit)."""
-    matrix = np.asarray(matrix)
-    coders = coders or [f"c{i}" for i in range(matrix.shape[0])]
-    out = []
-    for u in range(matrix.shape[1]):
-        anns = [{"annotator": coders[c], "labels": [ids[k] for k in np.flatnonzero(matrix[c, u] == 1)]}
-                for c in range(matrix.shape[0]) if matrix[c, u, 0] >= 0]
-        out.append({"id": f"s{u}", "doc_id": "d", "text": "A sentence.", "labels": [], "annotations": anns})
-    return out
-
-
-def binary_data(n_coders, n_units, n_cats, seed, p_missing=0.3, min_per_unit=0):
-    rng = np.random.default_rng(seed)
-    truth = rng.random((n_units, n_cats)) < rng.uniform(0.1, 0.6, n_cats)
-    data = (truth[None] ^ (rng.random((n_coders, n_units, n_cats)) < 0.25)).astype(int)
-    missing = rng.random((n_coders, n_units)) < p_missing
-    if min_per_unit:
-        for u in range(n_units):  # keep exactly min_per_unit coders on every unit
-            keep = rng.choice(n_coders, min_per_unit, replace=False)
-            missing[:, u] = True
-            missing[keep, u] = False
-    data[missing] = -1
-    return data
-
-
-def reliability(matrix, k):
-    out = matrix[:, :, k].astype(float)
-    out[out < 0] = np.nan
-    return out
-
 
 # --- annotators, groups ----------------------------------------------------------------
 
-def _rec(i, anns, labels, pred=None, version="m1", **data):
-    return {"id": i, "doc_id": "d", "text": "t", "labels": labels, "data": data,
-            "annotations": [{"annotator": a, "labels": lab} for a, lab in anns],
-            "prediction": None if pred is None else {"labels": pred, "scores": {}, "model_version": version}}
-
-
 def test_annotators_leave_one_out_majority():
     ll = "loaded_language"
-    recs = [_rec(0, [("x", [ll]), ("y", [ll]), ("z", [])], []),
-            _rec(1, [("x", [ll]), ("y", []), ("z", [])], []),
-            _rec(2, [("x", []), ("y", [])], [])]
+    recs = [rec(0, [("x", [ll]), ("y", [ll]), ("z", [])], []),
+            rec(1, [("x", [ll]), ("y", []), ("z", [])], []),
+            rec(2, [("x", []), ("y", [])], [])]
     rep = compute_agreement(recs, TAX, bootstrap=0)
     by = {a["annotator"]: a for a in rep["annotators"]}
     assert by["x"]["tasks"] == 3 and by["z"]["tasks"] == 2
@@ -100,13 +40,13 @@ def test_by_field_repeats_the_table(tmp_path):
 
 
 def test_names_and_migrated_ids_are_accepted():
-    recs = [_rec(0, [("x", ["Loaded language"]), ("y", ["loaded_language"])], ["loaded_language"])]
+    recs = [rec(0, [("x", ["Loaded language"]), ("y", ["loaded_language"])], ["loaded_language"])]
     rep = compute_agreement(recs, TAX, bootstrap=0)
     assert rep["categories"][0]["observed_agreement"] == 1.0
 
 
 def test_repeated_annotator_uses_last_annotation():
-    recs = [_rec(0, [("x", ["doubt"]), ("x", []), ("y", [])], [])]
+    recs = [rec(0, [("x", ["doubt"]), ("x", []), ("y", [])], [])]
     rep = compute_agreement(recs, TAX, bootstrap=0)
     assert rep["summary"]["annotations"] == 2
     assert any("repeated annotations" in w for w in rep["warnings"])
@@ -120,7 +60,7 @@ def _write(tmp_path, lines, name="reviewed.jsonl"):
     return path
 
 
-GOOD = _rec(0, [("x", ["doubt"]), ("y", [])], [])
+GOOD = rec(0, [("x", ["doubt"]), ("y", [])], [])
 
 
 def _bad(**changes):
@@ -158,11 +98,11 @@ def test_malformed_records(tmp_path, record, file_message, memory_message):
     ([GOOD, "[1, 2]"], r"reviewed.jsonl:2: expected a JSON object"),
     ([_bad(id=1), _bad(id=2)], r"no record has annotations, so there are no units to compare; "
                                r"agreement needs at least two annotators per unit"),
-    ([_rec(0, [("ann@x.org", ["doubt"])], []), _rec(1, [("ann@x.org", [])], [])],
+    ([rec(0, [("ann@x.org", ["doubt"])], []), rec(1, [("ann@x.org", [])], [])],
      r"agreement needs at least two annotators per unit; only one annotator \(ann@x\.org\) labelled the 2 units"),
-    ([_rec(0, [("x", ["doubt"])], []), _rec(1, [("y", [])], [])],
+    ([rec(0, [("x", ["doubt"])], []), rec(1, [("y", [])], [])],
      r"agreement needs at least two annotators per unit; none of the 2 annotated units was labelled by two"),
-    ([_rec(0, [("x", ["Propaganda"]), ("y", ["Propaganda", "Spin"])], ["Spin"])],
+    ([rec(0, [("x", ["Propaganda"]), ("y", ["Propaganda", "Spin"])], ["Spin"])],
      r"labels unknown to taxonomy rhetoric 1.0.0: 'Propaganda' \(2\), 'Spin' \(2\); .*pass --taxonomy FILE"),
     ([dict(GOOD, taxonomy={"id": "news_frames", "version": "2.0.0"})],
      r"reviewed.jsonl: record 1: record was labelled with taxonomy 'news_frames', not 'rhetoric'; pass --taxonomy"),

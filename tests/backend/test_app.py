@@ -23,7 +23,6 @@ from slant.errors import DataError, ModelError
 from slant.model.slantmodel import Prediction
 from slant.studio.lsformat import check_label_config, prediction_json
 from slant.studio.projects import project_config
-from slant.taxonomy.core import load_taxonomy
 
 AUTH = ServerAuth("ls", "pw-123", "tok-456")
 GOOD = ("ls", "pw-123")
@@ -59,11 +58,6 @@ class FakeRegistry:
 
     def current_model(self, taxonomy, cache_dir=None):
         return self.models[self.current]
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
 
 
 @pytest.fixture

@@ -5,15 +5,7 @@ import json
 import os
 import stat
 
-import pytest
-
 from slant.backend.journal import Journal, normalize_event, reviewed_records
-from slant.taxonomy.core import load_taxonomy
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
 
 
 def test_state_file_is_private_and_replaced_whole(tmp_path):

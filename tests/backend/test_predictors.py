@@ -15,7 +15,7 @@ from slant.backend.predictors import ProcessPredictor, ThreadPredictor, encode_p
 from slant.errors import ModelError
 from slant.loop.prelabel import tasks_with_predictions
 from slant.model.persist import TRUSTED_TYPES, model_from_bytes, model_to_bytes
-from slant.taxonomy.core import load_taxonomy, taxonomy_from_data
+from slant.taxonomy.core import taxonomy_from_data
 
 SENTENCES = [
     "Critics say the scheme is a disaster.",
@@ -24,11 +24,6 @@ SENTENCES = [
     "The minister, Ana Ruiz, said the plan was sound.",
 ]
 AUTH = ServerAuth("ls", "pw", "tok")
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
 
 
 def _renamed(model, version):

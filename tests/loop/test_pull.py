@@ -9,12 +9,6 @@ from slant.errors import DataError, InputError
 from slant.loop.pull import adjudicate, pull_export, reviewed_records
 from slant.records.reviewed import load_reviewed
 from slant.studio.export import iter_export
-from slant.taxonomy.core import load_taxonomy
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
 
 
 def _name(tax, cid):

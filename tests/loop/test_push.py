@@ -11,7 +11,6 @@ from slant.loop.prelabel import Batch
 from slant.loop.push import ConsoleProgress, _prefetched, count_documents, push
 from slant.studio.client import connect
 from slant.studio.projects import REVIEW_VIEW_TITLE
-from slant.taxonomy.core import load_taxonomy
 from slant.text.documents import read_documents
 
 ARTICLE = """Harbour Fees Rise Again
@@ -30,11 +29,6 @@ He typed <script>alert("x")</script> & "quotes" into the form, critics say.
 The 😀 emoji came before the slashed budget line.
 הוועדה אישרה את התקציב and the scheme passed.
 """
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
 
 
 def _write(tmp_path, name, text):

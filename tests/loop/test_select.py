@@ -19,13 +19,7 @@ from slant.loop.select import (
 from slant.loop.train import retrain
 from slant.model.seed import read_seed
 from slant.studio.lsformat import task_data
-from slant.taxonomy.core import load_taxonomy
 from slant.text.documents import make_document
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
 
 
 @pytest.fixture(scope="module")

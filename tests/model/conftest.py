@@ -6,7 +6,6 @@ import pytest
 
 from slant.model.classifier import SlantClassifier
 from slant.model.fit import train_model
-from slant.model.seed import read_seed
 from slant.taxonomy.core import load_taxonomy
 
 TINY_IDS = ["loaded_language", "attribution_vague", "omission"]
@@ -69,26 +68,3 @@ def explain_texts():
         "Complaints about the  water service jumped 45 percent.",
         "The school board met on Tuesday.",
     ]
-
-
-def _reviewed(n_docs=30, per_doc=12, seed=0, policy="majority"):
-    """Reviewed records made by recombining seed sentences: a labelled sentence keeps its
-    labels and gets a few words of an unlabelled one spliced in."""
-    recs, _ = read_seed()
-    neutral = [r["text"].split() for r in recs if not r["labels"]]
-    rng = random.Random(seed)
-    out = []
-    for d in range(n_docs):
-        for i in range(per_doc):
-            a = rng.choice(recs)
-            w, b = a["text"].split(), rng.choice(neutral)
-            at, s = rng.randint(0, len(w)), rng.randint(0, max(0, len(b) - 3))
-            out.append({"id": f"r{seed}-{d}-{i}", "doc_id": f"doc{seed}-{d}", "text": " ".join(w[:at] + b[s:s + 3] + w[at:]),
-                        "labels": list(a["labels"]), "policy": policy})
-    return out
-
-
-@pytest.fixture(scope="session")
-def reviewed():
-    """``reviewed(n_docs, per_doc, seed)``: reviewed records recombined from the seed sentences."""
-    return _reviewed

@@ -5,14 +5,9 @@ import numpy as np
 import pytest
 
 from slant.model.consistency import apply_tagger
+from slant.model.metrics import char_overlap
 from slant.model.seed import load_model, read_seed
-from slant.model.spantagger import SpanTagger, char_overlap
-from slant.taxonomy.core import load_taxonomy
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
+from slant.model.spantagger import SpanTagger
 
 
 @pytest.fixture(scope="module")

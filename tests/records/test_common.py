@@ -16,12 +16,6 @@ from slant.records.common import (
     ordered_labels,
     read_exact,
 )
-from slant.taxonomy.core import load_taxonomy
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
 
 
 def test_corpus_map_collects_every_category_of_a_corpus_label(tax):

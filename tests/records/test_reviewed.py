@@ -6,28 +6,10 @@ import logging
 
 import pytest
 
+from helpers.files import write, write_lines
 from slant.errors import DataError, InputError
 from slant.records.reviewed import iter_reviewed, load_reviewed, write_jsonl
 from slant.taxonomy.core import load_taxonomy
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
-
-
-def read_jsonl(path):
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def write(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def write_lines(path, rows):
-    return write(path, "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
 
 
 def test_minimal_line_gets_defaults(tmp_path, tax):

@@ -1,33 +1,12 @@
 """The CSV/TSV importer and --map parsing (slant.records.tabular)."""
 
-import json
 
 import pytest
 
+from helpers.files import read_jsonl, write
 from slant.cli.main import main
 from slant.errors import DataError, InputError
 from slant.records.tabular import import_csv, parse_mapping
-from slant.taxonomy.core import load_taxonomy
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
-
-
-def read_jsonl(path):
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def write(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def write_lines(path, rows):
-    return write(path, "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
-
 
 # --- CSV / TSV --------------------------------------------------------------------------
 

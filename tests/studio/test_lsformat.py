@@ -15,7 +15,6 @@ from slant.studio.lsformat import (
     task_data,
 )
 from slant.studio.projects import project_config
-from slant.taxonomy.core import load_taxonomy
 from slant.text.documents import make_document
 
 ARTICLE = """Council Slashes Library Budget
@@ -25,11 +24,6 @@ The council slashed the library budget on Tuesday. Critics say the scheme is a d
 Officials declined to comment.
 
 The vote was 5-4."""
-
-
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,6 @@ from slant.studio.projects import ensure_project, plan_config, project_config, r
 from slant.taxonomy.core import load_taxonomy
 
 
-@pytest.fixture(scope="module")
-def tax():
-    return load_taxonomy()
-
-
 def _taxonomy_variant(tmp_path, tax, name, *, version, drop=(), rename=None, migrations=()):
     data = json.loads(json.dumps(tax.raw))
     data["version"] = version

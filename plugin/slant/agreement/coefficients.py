@@ -8,7 +8,7 @@ Used by `slant.agreement.core`; docs/agreement.md gives the formulas and their r
 import numpy as np
 
 __all__ = [
-    "annotator_agreement", "binary_coefficients", "bootstrap_sums", "cohen_kappas", "json_number", "krippendorff_alpha",
+    "annotator_agreement", "binary_coefficients", "bootstrap_sums", "cohen_kappa", "cohen_kappas", "json_number", "krippendorff_alpha",
     "nanmean", "percentile_ci", "quiet_warnings", "set_alphas", "unit_counts", "unit_stats",
 ]
 
@@ -168,13 +168,19 @@ def cohen_kappas(r):
             shared[a, b] = shared[b, a] = len(ia)
             if not len(ia):
                 continue
-            ya, yb = r.Y[rows[a][ia]], r.Y[rows[b][ib]]
-            po = 1 - (ya ^ yb).mean(0)
-            pa, pb = ya.mean(0), yb.mean(0)
-            pe = pa * pb + (1 - pa) * (1 - pb)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                kappa[:, a, b] = kappa[:, b, a] = np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
+            kappa[:, a, b] = kappa[:, b, a] = cohen_kappa(r.Y[rows[a][ia]], r.Y[rows[b][ib]])
     return kappa, shared
+
+
+def cohen_kappa(ya, yb):
+    """Cohen's kappa per column of two boolean matrices of the same units (nan where both
+    raters are constant); `slant evaluate` uses it for the model against gold labels."""
+    ya, yb = np.asarray(ya, dtype=bool), np.asarray(yb, dtype=bool)
+    po = 1 - (ya ^ yb).mean(0)
+    pa, pb = ya.mean(0), yb.mean(0)
+    pe = pa * pb + (1 - pa) * (1 - pb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
 
 
 def _masi_table(n_cat):

@@ -13,11 +13,11 @@ from datetime import datetime, timezone
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
+from slant.agreement.coefficients import cohen_kappa
 from slant.errors import DataError, ModelError
 from slant.model.fit import prepare_records, record_spans, train_model, training_set
-from slant.model.metrics import counts, prf
+from slant.model.metrics import counts, prf, span_prf
 from slant.model.seed import seed_records
-from slant.model.spantagger import char_overlap
 
 __all__ = ["evaluate_model", "evaluate_files", "cross_validate", "render_evaluation", "scores_from_matrices"]
 
@@ -44,29 +44,20 @@ def scores_from_matrices(ids, gold, pred, combine=None):
     `combine` lists unions to score as one category ("attribution_named+attribution_vague").
     """
     gold, pred = np.asarray(gold, dtype=bool), np.asarray(pred, dtype=bool)
+    kappas = np.nan_to_num(cohen_kappa(gold, pred), nan=0.0) if len(gold) else np.zeros(len(ids))
     cats = {}
     tp_all = fp_all = fn_all = 0
     for j, cid in enumerate(ids):
         g, p = gold[:, j], pred[:, j]
         tp, fp, fn = counts(p, g)
         tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
-        cats[cid] = _rounded(tp, fp, fn) | {"support": int(g.sum()), "predicted": int(p.sum()), "kappa": _kappa(tp, fp, fn, len(g))}
+        cats[cid] = _rounded(tp, fp, fn) | {"support": int(g.sum()), "predicted": int(p.sum()), "kappa": round(float(kappas[j]), 4)}
     scored = [c for c in cats.values() if c["support"] > 0]
     macro = {k: round(float(np.mean([c[k] for c in scored])), 4) if scored else 0.0 for k in ("precision", "recall", "f1")}
     out = {"categories": cats, "micro": _rounded(tp_all, fp_all, fn_all), "macro": macro}
     if combine:
         out["combined"] = _combined(list(ids), gold, pred, combine)
     return out
-
-
-def _kappa(tp, fp, fn, n):
-    """Cohen's kappa of predictions and gold for one category (0 where undefined)."""
-    if not n:
-        return 0.0
-    tn = n - tp - fp - fn
-    po = (tp + tn) / n
-    pe = ((tp + fp) * (tp + fn) + (tn + fn) * (tn + fp)) / (n * n)
-    return round((po - pe) / (1 - pe), 4) if pe < 1 else 0.0
 
 
 def _rounded(tp, fp, fn):
@@ -117,26 +108,9 @@ def evaluate_model(model, records, *, files=(), batch_size=2000, combine=None):
 
 
 def span_scores(pred_spans, gold_spans, taxonomy):
-    """Character-overlap precision, recall and F1 of predicted spans against marked ones,
-    per span-level category (end to end: a span is predicted only for a ticked category).
-    Only records whose labels carry marked spans count, so corpora that mark some
-    categories' spans and not others' are not scored on the unmarked ones."""
-    _, _, span_ids = taxonomy.id_sets
-    totals = {}
-    for pred, gold in zip(pred_spans, gold_spans):
-        for lab in sorted(span_ids):
-            g = [(s["start"], s["end"]) for s in gold if s["label"] == lab]
-            p = [(s["start"], s["end"]) for s in pred if s["label"] == lab]
-            if g or p:
-                o, n_p, n_g = char_overlap(p, g)
-                row = totals.setdefault(lab, [0, 0, 0])
-                row[0], row[1], row[2] = row[0] + o, row[1] + n_p, row[2] + n_g
-    out = {}
-    for lab, (o, n_p, n_g) in sorted(totals.items()):
-        if n_g:
-            pr, rc, f1 = prf(o, n_p - o, n_g - o)
-            out[lab] = {"precision": round(pr, 4), "recall": round(rc, 4), "f1": round(f1, 4), "gold_chars": n_g}
-    return out
+    """Character-overlap scores of predicted spans per span-level category, end to end (a
+    span is predicted only for a ticked category); `slant.model.metrics.span_prf`."""
+    return span_prf(pred_spans, gold_spans, sorted(taxonomy.id_sets[2]))
 
 
 def cross_validate(records, *, taxonomy, cv=5, base=None, params=None, files=(), inner_cv=5, combine=None, progress=None):

@@ -6,7 +6,7 @@ gate and the learning curve all count through `prf`.
 
 import numpy as np
 
-__all__ = ["best_threshold", "binary_scores", "chance_f1", "counts", "prf"]
+__all__ = ["best_threshold", "binary_scores", "chance_f1", "char_overlap", "counts", "prf", "span_prf"]
 
 
 def prf(tp, fp, fn):
@@ -60,3 +60,31 @@ def chance_f1(pred, gold):
     pred, gold = np.asarray(pred, dtype=bool), np.asarray(gold, dtype=bool)
     q, p = float(pred.mean()) if pred.size else 0.0, float(gold.mean()) if gold.size else 0.0
     return 2 * p * q / (p + q) if p + q else 0.0
+
+
+def char_overlap(pred, gold):
+    """``(overlap, predicted chars, gold chars)`` of two lists of (start, end) spans."""
+    p = set().union(*(range(s, e) for s, e in pred)) if pred else set()
+    g = set().union(*(range(s, e) for s, e in gold)) if gold else set()
+    return len(p & g), len(p), len(g)
+
+
+def span_prf(pred_spans, gold_spans, labels):
+    """Character-overlap precision, recall and F1 per label over a corpus: per sentence,
+    ``[{start, end, label}]`` predicted and marked. Labels with no marked character are
+    left out (a corpus that marks no spans of a label cannot score it)."""
+    totals = {}
+    for pred, gold in zip(pred_spans, gold_spans):
+        for lab in labels:
+            g = [(s["start"], s["end"]) for s in gold or () if s["label"] == lab]
+            p = [(s["start"], s["end"]) for s in pred or () if s["label"] == lab]
+            if g or p:
+                row = totals.setdefault(lab, [0, 0, 0])
+                for k, v in enumerate(char_overlap(p, g)):
+                    row[k] += v
+    out = {}
+    for lab, (o, n_p, n_g) in sorted(totals.items()):
+        if n_g:
+            pr, rc, f1 = prf(o, n_p - o, n_g - o)
+            out[lab] = {"precision": round(pr, 4), "recall": round(rc, 4), "f1": round(f1, 4), "gold_chars": n_g}
+    return out

@@ -27,10 +27,10 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.linear_model import LogisticRegression
 
 from slant.model.lexicons import load_lexicons
-from slant.model.metrics import prf
+from slant.model.metrics import span_prf
 from slant.text.tokens import tokens, word_spans
 
-__all__ = ["ATTRIBUTION", "SpanTagger", "char_overlap"]
+__all__ = ["ATTRIBUTION", "SpanTagger"]
 
 ATTRIBUTION = ("attribution_named", "attribution_vague")
 _N_FEATURES = 1 << 18
@@ -168,13 +168,6 @@ def _merge_adjacent(text, spans):
         else:
             out.append((a, b, w))
     return out
-
-
-def char_overlap(pred, gold):
-    """``(overlap, predicted chars, gold chars)`` of two lists of (start, end) spans."""
-    p = set().union(*(range(s, e) for s, e in pred)) if pred else set()
-    g = set().union(*(range(s, e) for s, e in gold)) if gold else set()
-    return len(p & g), len(p), len(g)
 
 
 def _source_features(text, start, end):
@@ -377,21 +370,8 @@ class SpanTagger(BaseEstimator):
     def score(self, texts, labels, spans):
         """Character-overlap precision, recall and F1 per category, given gold sentence
         labels (the tagger's own quality, separate from the sentence classifier's)."""
-        totals = {}
-        for text, labs, gold in zip(texts, labels, spans):
-            pred, _ = self.tag(text, labs)
-            for lab in {s["label"] for s in gold or ()} | {s["label"] for s in pred}:
-                o, p, g = char_overlap([(s["start"], s["end"]) for s in pred if s["label"] == lab],
-                                       [(s["start"], s["end"]) for s in gold or () if s["label"] == lab])
-                t = totals.setdefault(lab, [0, 0, 0])
-                t[0] += o
-                t[1] += p
-                t[2] += g
-        out = {}
-        for lab, (o, p, g) in sorted(totals.items()):
-            pr, rc, f1 = prf(o, p - o, g - o)
-            out[lab] = {"precision": round(pr, 4), "recall": round(rc, 4), "f1": round(f1, 4), "gold_chars": g}
-        return out
+        pred = [s for s, _ in self.tag_many(texts, labels)]
+        return span_prf(pred, spans, sorted({s["label"] for row in spans for s in row or ()}))
 
 
 _CUE = None

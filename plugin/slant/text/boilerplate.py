@@ -11,7 +11,7 @@ and stable (they are the conventions of wire and web copy).
 
 import re
 
-__all__ = ["BODY_KINDS", "NON_BODY_KINDS", "byline_names", "is_byline", "line_kind", "one_paragraph_per_line"]
+__all__ = ["BODY_KINDS", "NON_BODY_KINDS", "byline_names", "ends_sentence", "is_byline", "line_kind", "one_paragraph_per_line"]
 
 BODY_KINDS = frozenset({"body", "title"})
 NON_BODY_KINDS = frozenset({"byline", "heading", "related", "licence", "bio"})
@@ -45,6 +45,7 @@ _CLOSERS = "\"'”’»)]}"
 
 
 def ends_sentence(line):
+    """The line ends with ".", "!", "?" or "…", perhaps before closing quotes or brackets."""
     tail = line.rstrip().rstrip(_CLOSERS)[-1:]
     return bool(tail) and tail in _TERMINAL
 

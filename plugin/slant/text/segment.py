@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from slant.text.boilerplate import byline_names, is_byline, line_kind, one_paragraph_per_line
+from slant.text.boilerplate import byline_names, ends_sentence, is_byline, line_kind, one_paragraph_per_line
 
 __all__ = ["Sentence", "split_sentences", "load_splitter", "ABBREVIATIONS"]
 
@@ -55,7 +55,6 @@ _STARTER_SET = frozenset(_SENTENCE_STARTERS)
 _SHADOW = (("“", '"'), ("”", '"'), ("„", '"'), ("‘", "'"), ("’", "'"), ("«", '"'), ("»", '"'), ("…", "."))
 _CLOSERS = "\"'”’»)]}"
 _OPENERS = "\"'“‘«([{"
-_TERMINAL = ".!?…"
 _BULLET = re.compile(r"(?:[-*•·‣–]|\d{1,3}[.)])\s")
 _ELLIPSIS_SPLIT = re.compile(r"\.\.\.[\"'”’)\]]*\s+(?=[\"“'‘(]?[A-Z])")
 _ELLIPSIS_END = re.compile(r"\.\s?\.\s?\.$")
@@ -147,13 +146,8 @@ def _lines(text):
     return paragraphs
 
 
-def _ends_sentence(line):
-    tail = line.rstrip(_CLOSERS)[-1:]
-    return bool(tail) and tail in _TERMINAL
-
-
 def _is_title_line(line, followed_by_blank, next_line):
-    if _ends_sentence(line) or line[-1] in ",;:-–—" or not (line[0].isupper() or line[0].isdigit() or line[0] in _OPENERS):
+    if ends_sentence(line) or line[-1] in ",;:-–—" or not (line[0].isupper() or line[0].isdigit() or line[0] in _OPENERS):
         return False
     words = len(line.split())
     short = len(line) <= 90 and words <= 14
@@ -202,14 +196,14 @@ def _line_kinds(text, flat, title):
         line = text[s:e]
         # Only a line that stands alone can be boilerplate: its own paragraph, or between
         # sentence ends (never a fragment of a hard-wrapped sentence).
-        prev_ends = i == 0 or flat[i - 1][0] != p or _ends_sentence(text[flat[i - 1][1]:flat[i - 1][2]])
-        next_starts = i + 1 == len(flat) or flat[i + 1][0] != p or _ends_sentence(line)
+        prev_ends = i == 0 or flat[i - 1][0] != p or ends_sentence(text[flat[i - 1][1]:flat[i - 1][2]])
+        next_starts = i + 1 == len(flat) or flat[i + 1][0] != p or ends_sentence(line)
         if not (prev_ends and next_starts):
             continue
-        prose_after = (i + 1 < len(flat) and flat[i + 1][0] != p and _ends_sentence(text[flat[i + 1][1]:flat[i + 1][2]])
+        prose_after = (i + 1 < len(flat) and flat[i + 1][0] != p and ends_sentence(text[flat[i + 1][1]:flat[i + 1][2]])
                        and flat[i + 1][2] - flat[i + 1][1] > e - s)
         prose_before = i > 0 and flat[i - 1][0] != p and (
-            _ends_sentence(text[flat[i - 1][1]:flat[i - 1][2]]) or kinds[i - 1] not in ("body", "heading"))
+            ends_sentence(text[flat[i - 1][1]:flat[i - 1][2]]) or kinds[i - 1] not in ("body", "heading"))
         kind = line_kind(line, near_end=i >= len(flat) - 3, authors=authors, before_body=prose_after and prose_before)
         if kind == "heading" and sizes[p] > 1:
             kind = None  # a short line inside a paragraph is not a section heading
@@ -242,7 +236,7 @@ def _chunks(text, paragraphs, title):
             if _BULLET.match(nxt):
                 break
             if (
-                not _ends_sentence(line) and line[-1] not in ",;:-–—" and len(line) < 0.6 * widest[p]
+                not ends_sentence(line) and line[-1] not in ",;:-–—" and len(line) < 0.6 * widest[p]
                 and (nxt[0].isupper() or nxt[0].isdigit() or nxt[0] in _OPENERS)
             ):
                 break
