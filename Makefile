@@ -19,9 +19,9 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	@echo "== [1/4] installing slant with its studio and dev extras into $(VENV) (a few minutes the first time)"
+	@echo "== [1/4] installing slant with its studio, corpus and dev extras into $(VENV) (a few minutes the first time)"
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[studio,dev]'
+	$(PY) -m pip install --quiet -e '.[studio,corpus,dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -33,7 +33,7 @@ ENCODER_STAMP := $(VENV)/.slant-encoder-installed
 $(ENCODER_STAMP): pyproject.toml | $(STAMP)
 	@echo "== [2/4] installing the optional encoder extra (CPU torch) for its tests"
 	$(PY) -m pip install --quiet 'torch==2.13.0'
-	$(PY) -m pip install --quiet -e '.[studio,dev,encoder]'
+	$(PY) -m pip install --quiet -e '.[studio,corpus,dev,encoder]'
 	touch $(ENCODER_STAMP)
 
 encoder: $(ENCODER_STAMP)
