@@ -201,6 +201,17 @@ def test_malformed_predict_requests_get_400_json(client_for, body, match):
     assert __import__("re").search(match, r.json()["error"])
 
 
+@pytest.mark.parametrize("path", ["/predict", "/setup", "/webhook/tok-456"])
+def test_deeply_nested_json_gets_a_short_400_and_no_traceback(client_for, caplog, path):
+    c = client_for()
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with caplog.at_level(logging.ERROR, logger="slant.backend.app"):
+        r = c.post(path, auth=GOOD, content=deep, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "nests JSON too deeply" in r.json()["error"]
+    assert len(r.text) < 200 and "Traceback" not in caplog.text
+    assert c.app.state.journal.size() == 0
+
+
 def test_too_many_tasks_and_too_long_text_are_refused(client_for):
     c = client_for(limits=Limits(max_tasks=2, max_text=10))
     r = c.post("/predict", auth=GOOD, json=tasks("a", "b", "c"))

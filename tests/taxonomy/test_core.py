@@ -68,6 +68,11 @@ BROKEN = [
     ("migration-version-not-older", lambda d: d.__setitem__("migrations", [{"from_version": "1.0.0", "op": "rename", "from": "slur", "to": "name_calling"}]), r"migrations\[0\]\.from_version: 1\.0\.0 is not older than the taxonomy version 1\.0\.0; raise 'version'"),
     ("migration-bad-op", lambda d: d.__setitem__("migrations", [{"from_version": "0.9.0", "op": "delete", "from": "slur"}]), r"migrations\[0\]\.op: 'delete' is not one of"),
     ("unknown-field", lambda d: d["categories"][0].__setitem__("colour", "#ffffff"), r"categories\[0\]: Additional properties are not allowed \('colour' was unexpected\)"),
+    ("control-in-name", lambda d: d["categories"][0].__setitem__("name", "Loaded\x07language"), r"categories\[0\]\.name: 'Loaded\\x07language' holds the control character U\+0007.*remove it"),
+    ("newline-in-name", lambda d: d["categories"][0].__setitem__("name", "Loaded language\n"), r"categories\[0\]\.name: .* holds the control character U\+000A"),
+    ("control-in-group", lambda d: d["groups"][0].__setitem__("name", "Tone\x1b[31m"), r"groups\[0\]\.name: .* holds the control character U\+001B"),
+    ("control-in-description", lambda d: d["categories"][1].__setitem__("description", "Emotive words\x00 chosen to sway."), r"categories\[1\]\.description: .* holds the control character U\+0000"),
+    ("surrogate-in-example", lambda d: d["categories"][1]["examples"]["positive"].append("bad \ud800"), r"categories\[1\]\.examples\.positive\[\d+\]: .* holds the control character U\+D800"),
     ("dollar-name", lambda d: d["categories"][0].__setitem__("name", "$text"), r"categories\[0\]\.name: '\$text' starts with '\$'"),
 ]
 
@@ -158,3 +163,11 @@ def test_package_api():
 
     assert sorted(api.__all__) == ["Taxonomy", "check_taxonomy", "load_taxonomy", "render_config", "render_docs", "taxonomy_from_data"]
     assert api.load_taxonomy is load_taxonomy and api.check_taxonomy({}) != []
+
+
+def test_config_refuses_a_control_character_and_writes_nothing(tmp_path, capsys, default_data):
+    path = _write(tmp_path, _mutate(default_data, lambda d: d["categories"][0].__setitem__("name", "Loaded\x0blanguage")))
+    out = tmp_path / "config.xml"
+    assert main(["taxonomy", "config", str(path), "-o", str(out)]) == 1
+    assert "U+000B" in capsys.readouterr().err
+    assert not out.exists()

@@ -105,6 +105,9 @@ async def _read_json(request, limits):
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"request body is not valid JSON ({exc}); send a JSON object") from None
+    except RecursionError:
+        # The parser recurses once per nesting level; Label Studio never sends more than a few.
+        raise DataError("request body nests JSON too deeply; send the flat objects Label Studio sends") from None
 
 
 def _project_id(value):

@@ -195,6 +195,11 @@ def _schema_problems(data):
             msg = f"{err.instance!r} must be snake_case{_snake_hint(err.instance)}"
         elif err.validator == "pattern" and path == "version":
             msg = f"{err.instance!r} must be a semantic version such as '1.0.0'"
+        elif err.validator == "not" and isinstance(err.instance, str):
+            bad = next((ch for ch in err.instance if ord(ch) < 32 or 127 <= ord(ch) < 160 or 0xD800 <= ord(ch) < 0xE000), "?")
+            where = "a name" if path.endswith("name") else "this text"
+            msg = (f"{err.instance!r} holds the control character U+{ord(bad):04X}, which {where} may not contain "
+                   "(the labeling config is XML, and Label Studio refuses it); remove it")
         elif err.validator == "required":
             msg = f"{err.message}; {_FIXES['required']}"
         else:
