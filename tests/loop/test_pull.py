@@ -9,6 +9,7 @@ from slant.errors import DataError, InputError
 from slant.loop.pull import adjudicate, pull_export, reviewed_records
 from slant.records.reviewed import load_reviewed
 from slant.studio.export import iter_export
+from slant.taxonomy.core import default_taxonomy_path, taxonomy_from_data
 
 
 def _name(tax, cid):
@@ -198,3 +199,43 @@ def test_a_highlight_labels_the_sentence_and_unknown_span_labels_are_reported(ta
     assert r["spans"] == [{"start": 0, "end": 8, "label": s1, "text": "x"}]
     assert r["annotations"][1]["spans"] == [{"start": 0, "end": 8, "label": s1, "text": "x"}]  # no span for the unknown label
     assert r["unknown_labels"] == ["Old span label"] and s.unknown == {"Old span label": 1}
+
+
+def test_a_failed_pull_writes_nothing_and_keeps_the_previous_file(tmp_path, tax):
+    out = tmp_path / "reviewed.jsonl"
+    with pytest.raises(DataError, match=r"1 tasks but no annotations"):
+        pull_export(_write(tmp_path / "e.json", [_task(0, [])]), out, taxonomy=tax)
+    assert not out.exists() and list(tmp_path.iterdir()) == [tmp_path / "e.json"]  # no temporary file left either
+    out.write_text("kept\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"no annotations"):
+        pull_export(_write(tmp_path / "e.json", [_task(0, [])]), out, taxonomy=tax)
+    assert out.read_text(encoding="utf-8") == "kept\n"
+
+
+def _newer_taxonomy():
+    """Version 2 of the default taxonomy: loaded_language renamed, scare_quotes retired."""
+    data = json.loads(default_taxonomy_path().read_text(encoding="utf-8"))
+    data["version"] = "2.0.0"
+    cat = next(c for c in data["categories"] if c["id"] == "loaded_language")
+    cat["id"], cat["name"] = "emotive_language", "Emotive language"
+    data["categories"] = [c for c in data["categories"] if c["id"] != "scare_quotes"]
+    data["migrations"] = [{"from_version": "1.0.0", "op": "rename", "from": "loaded_language", "to": "emotive_language"},
+                          {"from_version": "1.0.0", "op": "retire", "from": "scare_quotes"}]
+    return taxonomy_from_data(data)
+
+
+def test_pull_with_a_newer_taxonomy_migrates_old_display_names(tmp_path, tax):
+    """Annotations store the old version's display names ('Loaded language'): migrated, not drift."""
+    new = _newer_taxonomy()
+    u = _users()
+    tasks = [_task(0, [_ann(tax, u[0], ["loaded_language"], spans=[(0, 8, "loaded_language")]),
+                       _ann(tax, u[1], ["loaded_language", "scare_quotes"], spans=[(0, 8, "loaded_language")])]),
+             _task(1, [_ann(tax, u[0], ["name_calling"], extra=["Not a category"])])]
+    out = tmp_path / "o.jsonl"
+    s = pull_export(_write(tmp_path / "e.json", tasks), out, taxonomy=new)
+    r0, r1 = [json.loads(x) for x in out.read_text().splitlines()]
+    assert r0["labels"] == ["emotive_language"] and "unknown_labels" not in r0
+    assert r0["spans"] == [{"start": 0, "end": 8, "label": "emotive_language", "text": "x"}]
+    assert r0["annotations"][1]["labels"] == ["emotive_language"]  # the retired category is dropped
+    assert r1["labels"] == ["name_calling"] and r1["unknown_labels"] == ["Not a category"]
+    assert s.unknown == {"Not a category": 1} and s.labels["emotive_language"] == 1

@@ -142,6 +142,10 @@ def test_pull_bad_projects(label_studio, default_model, tmp_path, target, capsys
     assert main(["pull", "--project", f"empty pul {tag}", "-o", out, *target]) == 1
     err = capsys.readouterr().err
     assert f"no project called 'empty pul {tag}'" in err and f"'empty pull {tag}'" in err
+    # an id that does not exist: the ids and titles there, not a raw 404
+    assert main(["pull", "--project", "999999", "-o", out, *target]) == 1
+    err = capsys.readouterr().err
+    assert "no project with id 999999" in err and f"{empty.id} 'empty pull {tag}'" in err and "404" not in err
     # empty project
     assert main(["pull", "--project", empty.title, "-o", out, *target]) == 1
     err = capsys.readouterr().err
@@ -151,6 +155,7 @@ def test_pull_bad_projects(label_studio, default_model, tmp_path, target, capsys
     capsys.readouterr()
     assert main(["pull", "--project", project.title, "-o", out, *target]) == 1
     assert "but no annotations" in capsys.readouterr().err
+    assert not (tmp_path / "r.jsonl").exists()  # a failed pull writes nothing
     # one annotator: agreement needs two
     uid = label_studio.studio().whoami()[0]
     for t in _tasks(sdk, project.id)[:3]:

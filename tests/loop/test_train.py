@@ -123,6 +123,14 @@ def test_retrain_without_usable_records(tmp_path, tax, reviewed):
     records = [{"id": 1, "doc_id": "a", "text": "x y", "labels": [], "policy": "unresolved"}]
     with pytest.raises(DataError, match=r"no adjudicated reviewed sentences to train on \(1 policy 'unresolved'\); pull"):
         retrain(records, taxonomy=tax, registry=Registry(tmp_path), base="none")
+    unannotated = [{"id": "s1", "doc_id": "a", "text": "x y", "labels": [], "policy": "majority", "adjudicated": False,
+                    "task_id": 1, "annotations": []}]
+    for base in ("seed", "none"):  # the seed sentences alone are no reason for a new version
+        with pytest.raises(DataError, match=r"no adjudicated reviewed sentences to train on \(1 no adjudicated decision\)"):
+            retrain(unannotated, taxonomy=tax, registry=Registry(tmp_path), base=base)
+        with pytest.raises(DataError, match=r"no adjudicated reviewed sentences"):
+            retrain([], taxonomy=tax, registry=Registry(tmp_path), base=base)
+    assert Registry(tmp_path).versions() == []
     with pytest.raises(ModelError, match="a model version needs the model registry"):
         retrain(reviewed(n_docs=2, per_doc=2), taxonomy=tax, base="trained-x")
 

@@ -38,7 +38,7 @@ from slant._files import atomic_write
 from slant.errors import DataError, InputError, StudioError
 from slant.studio.export import export_snapshot, iter_export
 from slant.studio.lsformat import label_lookup, read_result
-from slant.studio.projects import project_titles, resolve_project, user_emails
+from slant.studio.projects import project_list, resolve_project, user_emails
 
 __all__ = ["POLICIES", "PullSummary", "adjudicate", "agreement_from_project", "pull", "pull_export", "pull_records",
            "reviewed_records"]
@@ -221,23 +221,29 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
 
 # --- files and projects --------------------------------------------------------------------
 
-def _write_jsonl(records, out):
-    """Write JSON lines through a temporary file beside `out`, renamed over it at the end."""
+def _write_jsonl(records, out, check=None):
+    """Write JSON lines through a temporary file beside `out`, renamed over it at the end;
+    `check()` runs before the rename, so when it raises `out` is left as it was."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out) as fh:
         for r in records:
             fh.write(json.dumps(r, ensure_ascii=False))
             fh.write("\n")
+        if check is not None:
+            check()
 
 
 def pull_export(path, out, *, taxonomy, policy="majority", min_annotators=0, model_version=None, project="",
                 emails=None):
-    """A Label Studio JSON export file -> reviewed-label JSONL at `out`; returns a `PullSummary`."""
+    """A Label Studio JSON export file -> reviewed-label JSONL at `out`; returns a `PullSummary`.
+
+    Nothing is written when the export has no tasks or no annotations.
+    """
     s = PullSummary(policy=policy, min_annotators=min_annotators, project=project, out=str(out))
     _write_jsonl(reviewed_records(iter_export(path), taxonomy=taxonomy, policy=policy, min_annotators=min_annotators,
-                                   model_version=model_version, summary=s, emails=emails), out)
-    _check_summary(s, project or str(path))
+                                   model_version=model_version, summary=s, emails=emails), out,
+                 check=lambda: _check_summary(s, project or str(path)))
     return s
 
 
@@ -255,8 +261,12 @@ def _project(studio, name):
         return resolve_project(studio, name)
     except StudioError:
         if str(name).isdigit():
-            raise
-        titles = project_titles(studio)
+            projects = project_list(studio)
+            listed = ", ".join(f"{pid} {title!r}" for pid, title in projects[:10])
+            raise StudioError(f"no project with id {name} on {studio.url}; "
+                              + (f"projects there: {listed}" if projects else "the server has no projects")
+                              + "; pass --project with one of these ids or titles") from None
+        titles = [title for _, title in project_list(studio)]
         close = difflib.get_close_matches(str(name), titles, n=5, cutoff=0.5) or [
             t for t in titles if str(name).lower() in t.lower()][:5]
         hint = f"similar names: {', '.join(repr(t) for t in close)}" if close else (

@@ -260,7 +260,7 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
     merged = {str(r["id"]): r for r in earlier}
     merged.update((str(r["id"]), r) for r in records)
     reviewed, excluded = usable_records(list(merged.values()), taxonomy)
-    if not reviewed and not base_recs:
+    if not reviewed:  # a new version on the base alone would only repeat it under a new name
         raise DataError("no adjudicated reviewed sentences to train on"
                         + (f" ({', '.join(f'{v} {k}' for k, v in excluded.items() if k != 'unknown label names')})" if excluded else "")
                         + "; pull reviewed labels with `slant pull --project NAME -o reviewed.jsonl`")

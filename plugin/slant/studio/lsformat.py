@@ -20,6 +20,7 @@ an emoji before a span.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
@@ -160,9 +161,43 @@ def prediction_json(prediction, *, text, taxonomy, model_version, key=""):
 
 # --- reading results back ------------------------------------------------------------------
 
+def _id_form(name):
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+class _MigratingLookup(dict):
+    """A `label_lookup` that also reads names of earlier taxonomy versions.
+
+    A project labelled with an earlier version stores that version's display names. A
+    name this version does not know is read in id form ("Loaded language" ->
+    ``loaded_language``) and, when that is one of this version's ids or an id its
+    migrations map, gives the migrated ids: a tuple, empty for a retired category.
+    """
+
+    def __init__(self, exact, migrated):
+        super().__init__(exact)
+        self.migrated = migrated
+
+    def get(self, name, default=None):
+        found = super().get(name)
+        if found is not None or not isinstance(name, str):
+            return default if found is None else found
+        form = _id_form(name)
+        found = super().get(form)
+        if found is None:
+            found = self.migrated.get(form)
+        return default if found is None else found
+
+
 def label_lookup(taxonomy):
-    """Display name or id -> category id (`Taxonomy.id_for_name` as one dict lookup)."""
-    return {**{c.name: c.id for c in taxonomy.categories}, **{c.id: c.id for c in taxonomy.categories}}
+    """Display name or id -> category id (`Taxonomy.id_for_name` as one dict lookup), plus the
+    names of earlier versions migrated to this one (see `_MigratingLookup`)."""
+    exact = {**{c.name: c.id for c in taxonomy.categories}, **{c.id: c.id for c in taxonomy.categories}}
+    migrated = {}
+    for m in taxonomy.migrations:
+        for old in m["from"] if isinstance(m["from"], list) else [m["from"]]:
+            migrated[old] = tuple(taxonomy.migrate_labels([old])[0])
+    return _MigratingLookup(exact, migrated)
 
 
 @dataclass
@@ -211,18 +246,19 @@ def read_result(result, lookup):
         else:
             continue
         for name in names:
-            cid = lookup.get(name) if isinstance(name, str) else None
-            if cid is None:
+            found = lookup.get(name) if isinstance(name, str) else None
+            if found is None:
                 unknown.append(str(name))
                 continue
-            labels.add(cid)
-            if r.get("score") is not None:
-                scores[cid] = float(r["score"]) if kind == "choices" else max(scores.get(cid, 0.0), float(r["score"]))
-            if kind == "labels" and isinstance(value.get("start"), int) and isinstance(value.get("end"), int):
-                span = {"start": value["start"], "end": value["end"], "label": cid}
-                if isinstance(value.get("text"), str):
-                    span["text"] = value["text"]
-                spans.append(span)
+            for cid in (found,) if isinstance(found, str) else found:  # a migrated name: its ids (none if retired)
+                labels.add(cid)
+                if r.get("score") is not None:
+                    scores[cid] = float(r["score"]) if kind == "choices" else max(scores.get(cid, 0.0), float(r["score"]))
+                if kind == "labels" and isinstance(value.get("start"), int) and isinstance(value.get("end"), int):
+                    span = {"start": value["start"], "end": value["end"], "label": cid}
+                    if isinstance(value.get("text"), str):
+                        span["text"] = value["text"]
+                    spans.append(span)
     return ResultLabels(sorted(labels), spans, "\n".join(notes) if notes else None, unknown, scores)
 
 

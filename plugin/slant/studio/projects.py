@@ -15,7 +15,7 @@ from slant.taxonomy.config import render_config
 
 __all__ = [
     "REVIEW_VIEW_TITLE", "ensure_project", "ensure_review_view", "plan_config", "project_config",
-    "project_titles", "resolve_project", "set_review_settings", "user_emails",
+    "project_list", "project_titles", "resolve_project", "set_review_settings", "user_emails",
 ]
 
 REVIEW_VIEW_TITLE = "Review queue — least certain first"
@@ -157,7 +157,13 @@ def resolve_project(studio, project):
 
 def project_titles(studio):
     """Titles of every project on the server (for 'did you mean' messages)."""
-    return [p.title or "" for p in studio.call("list projects", lambda: list(studio.sdk.projects.list(page_size=100)))]
+    return [title for _, title in project_list(studio)]
+
+
+def project_list(studio):
+    """``[(id, title)]`` of every project on the server, newest first (for 'did you mean' messages)."""
+    found = studio.call("list projects", lambda: list(studio.sdk.projects.list(page_size=100)))
+    return sorted(((int(p.id), p.title or "") for p in found), reverse=True)
 
 
 def user_emails(studio):
