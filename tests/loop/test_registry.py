@@ -77,3 +77,25 @@ def test_adding_an_existing_version_keeps_the_stored_one(tmp_path, tax, reviewed
     assert [e["event"] for e in registry.history()] == ["train"]
     with pytest.raises(ModelError, match=r"model version 'nope' is not in the registry .*known versions: " + result.version):
         registry.resolve("nope")
+
+
+def test_prune_keeps_promoted_versions_and_the_newest_others(tmp_path, tax, reviewed):
+    from slant.cli.main import main
+
+    root = tmp_path / "models"
+    registry = Registry(root)
+    # each retrain prunes to `keep` unpromoted versions: promoted ones always stay
+    a = retrain(reviewed(n_docs=6, per_doc=6, seed=31), taxonomy=tax, registry=registry, base="none", cv=2, keep=1).version
+    registry.set_current(a, forced=True)
+    b = retrain(reviewed(n_docs=6, per_doc=6, seed=32), taxonomy=tax, registry=registry, base="none", cv=2, keep=1).version
+    c = retrain(reviewed(n_docs=6, per_doc=6, seed=33), taxonomy=tax, registry=registry, base="none", cv=2, keep=1).version
+    assert [v.version for v in registry.versions()] == [a, c]
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == sorted([a, c])  # nothing half-removed is left
+    assert registry.history()[-1]["event"] == "prune" and registry.history()[-1]["versions"] == [b]
+    assert registry.load(a, tax).model_version == a and rollback(registry) is None
+    # `slant models prune`: after the rollback nothing is promoted, so only the newest stays
+    assert main(["models", "prune", "--keep", "1", "--models", str(root)]) == 0
+    assert [v.version for v in registry.versions()] == [c]
+    assert main(["models", "prune", "--models", str(root)]) == 0
+    with pytest.raises(ModelError, match=r"--keep -1: must be 0 or more"):
+        registry.prune(-1)

@@ -1,4 +1,4 @@
-"""`slant models list|show|promote|rollback`: the model registry (docs/retraining.md)."""
+"""`slant models list|show|promote|rollback|prune`: the model registry (docs/retraining.md)."""
 
 from slant.cli.common import add_models_option, add_taxonomy_option, cache_dir, models_dir
 from slant.errors import SlantError
@@ -59,8 +59,21 @@ def _cmd_rollback(args):
     return 0
 
 
+def _cmd_prune(args):
+    from slant.loop.registry import KEEP_VERSIONS, Registry
+
+    keep = KEEP_VERSIONS if args.keep is None else args.keep
+    removed, freed = Registry(models_dir(args)).prune(keep)
+    if not removed:
+        print(f"nothing to prune: the promoted versions and the {keep} newest others are kept")
+        return 0
+    print(f"removed {len(removed)} versions ({freed / 1e6:.1f} MB): {', '.join(removed)}; "
+          f"kept the promoted versions and the {keep} newest others")
+    return 0
+
+
 def add_models(sub):
-    p = sub.add_parser("models", help="the model registry: list, show, promote, rollback (docs/retraining.md)")
+    p = sub.add_parser("models", help="the model registry: list, show, promote, rollback, prune (docs/retraining.md)")
     msub = p.add_subparsers(dest="models_command", required=True)
     c = msub.add_parser("list", help="registered versions: dates, data sizes, macro F1; * marks the current one")
     c.add_argument("--format", choices=["table", "json"], default="table")
@@ -76,5 +89,10 @@ def add_models(sub):
     c.set_defaults(func=_cmd_promote)
     c = msub.add_parser("rollback", help="undo the last promotion")
     c.set_defaults(func=_cmd_rollback)
+    c = msub.add_parser("prune", help="remove old versions: keeps every promoted one and the newest --keep others "
+                                      "(training does this too)")
+    c.add_argument("--keep", type=int, metavar="N",
+                   help="unpromoted versions to keep, newest first (default: as many as training keeps, 10)")
+    c.set_defaults(func=_cmd_prune)
     for c in msub.choices.values():
         add_models_option(c)

@@ -21,6 +21,8 @@ import contextlib
 import fcntl
 import gzip
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,8 +35,9 @@ from slant.model.card import CARD_FILE
 from slant.model.persist import read_model, save_model
 from slant.model.seed import build_default_model
 
-__all__ = ["RECORDS_FILE", "Registry", "VersionInfo"]
+__all__ = ["KEEP_VERSIONS", "RECORDS_FILE", "Registry", "VersionInfo"]
 
+KEEP_VERSIONS = 10  # `prune` keeps the promoted versions and this many of the newest others
 RECORDS_FILE = "records.jsonl.gz"
 STATE_FILE = "state.json"
 _RECORD_KEYS = ("id", "doc_id", "text", "labels", "policy", "split")
@@ -103,7 +106,9 @@ class Registry:
     def _names(self):
         if not self.root.is_dir():
             return []
-        return [p.name for p in self.root.iterdir() if p.is_dir() and (p / CARD_FILE).is_file()]
+        # Dot names are directories being written (atomic_dir) or removed (prune).
+        return [p.name for p in self.root.iterdir()
+                if p.is_dir() and not p.name.startswith(".") and (p / CARD_FILE).is_file()]
 
     def card(self, version):
         """The model card of `version` (a dict); "latest" is the newest version."""
@@ -242,3 +247,29 @@ class Registry:
     def history(self):
         """The event log: trainings, promotions and rollbacks, oldest first."""
         return list(self._state()["events"])
+
+    # -- retention -----------------------------------------------------------------------
+    def prune(self, keep=KEEP_VERSIONS):
+        """Remove old versions: every version on the promotion stack stays (so `rollback`
+        works), and so do the `keep` newest of the rest. Returns ``(removed versions, bytes freed)``.
+
+        A removed directory is first renamed to a dot name, so a reader never sees half of it.
+        """
+        if not isinstance(keep, int) or keep < 0:
+            raise ModelError(f"--keep {keep!r}: must be 0 or more (the number of unpromoted versions to keep)")
+        with self._locked():
+            state = self._state()
+            promoted = {e["version"] for e in state["promoted"]}
+            others = [c["model_version"] for c in self._cards() if c["model_version"] not in promoted]
+            doomed = others[:max(len(others) - keep, 0)]
+            freed = 0
+            for version in doomed:
+                gone = self.root / f".pruned-{version}"
+                os.replace(self._dir(version), gone)
+                freed += sum(f.stat().st_size for f in gone.rglob("*") if f.is_file())
+                shutil.rmtree(gone, ignore_errors=True)
+                self._models = {k: m for k, m in self._models.items() if k[0] != version}
+            if doomed:
+                state["events"].append({"event": "prune", "versions": doomed, "at": _now()})
+                self._write_state(state)
+        return doomed, freed

@@ -48,7 +48,7 @@ from slant._files import sha256_file
 from slant._version import __version__
 from slant.errors import DataError, ModelError
 from slant.loop.gate import TOLERANCE, GateResult, compare_models, promote, rollback
-from slant.loop.registry import Registry
+from slant.loop.registry import KEEP_VERSIONS, Registry
 from slant.model.fit import train_model, training_set
 from slant.model.metrics import binary_scores, chance_f1
 from slant.model.seed import seed_records
@@ -238,7 +238,7 @@ def reviewed_cv(est, data, taxonomy, min_positives=5):
 
 
 def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.0, cv=5, holdout=HOLDOUT,
-            files=None, params=None):
+            files=None, params=None, keep=KEEP_VERSIONS):
     """Train a new model version on adjudicated reviewed `records` and register it.
 
     - `base`: ``"seed"`` adds the seed sentences (weight 1, reviewed sentences weigh
@@ -248,6 +248,8 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
     - documents chosen by `heldout_documents` are kept out of training and stored with
       the version, for the promotion gate.
     - `files`: ``[{"path", "sentences", "sha256"}]`` of the reviewed files, for the card.
+    - `keep`: after registering, `Registry.prune` keeps the promoted versions and the
+      `keep` newest others.
 
     Returns a `TrainResult`; the version is registered (when `registry` is given) but
     not promoted.
@@ -307,6 +309,7 @@ def retrain(records, *, taxonomy, registry=None, base="seed", weight_reviewed=1.
     if registry is not None:
         stored = [{**r, "split": "train"} for r in train_rev] + [{**r, "split": "heldout"} for r in held_rev]
         registry.add(model, stored)
+        registry.prune(keep)  # each retrain adds ~5 MB: keep the promoted versions and the newest `keep`
     return TrainResult(version=card["model_version"], model=model, excluded=excluded, reviewed=len(train_rev),
                        heldout=len(held_rev), heldout_documents=len(held_docs), base=extends or effective)
 
