@@ -470,3 +470,12 @@ def test_background_retrain_fits_in_one_process(monkeypatch, tax):
     monkeypatch.setattr(slant.loop.train, "retrain_and_maybe_promote", fake)
     assert retrain_job([], registry=None, taxonomy=tax) == {"promoted": False, "version": None, "reasons": []}
     assert seen["params"] == {"n_jobs": 1}
+
+
+def test_a_replayed_webhook_is_answered_but_not_counted(client_for):
+    c = client_for(train_every=0)
+    body = event(1, 10, "The scheme.", ["Loaded language"])
+    assert c.post("/webhook/tok-456", json=body).status_code == 201
+    r = c.post("/webhook/tok-456", json=body)
+    assert r.status_code == 200 and r.json() == {"status": "duplicate"}
+    assert len(c.app.state.journal.path.read_text().splitlines()) == 1

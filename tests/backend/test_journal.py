@@ -35,3 +35,43 @@ def test_journal_records_use_the_one_result_reader(tmp_path, tax):
     assert record["spans"] == [{"start": 4, "end": 10, "label": "name_calling", "text": "scheme"}]
     assert record["unknown_labels"] == ["Gone label"] and record["id"] == "s5" and record["project_id"] == 2
     assert record["annotations"] == [{"annotator": 7, "labels": record["labels"], "spans": record["spans"], "ground_truth": False}]
+
+
+def _created(aid, task, choices, updated_at=None):
+    annotation = {"id": aid, "task": task, "completed_by": 7,
+                  "result": [{"from_name": "categories", "to_name": "text", "type": "choices", "value": {"choices": choices}}]}
+    if updated_at:
+        annotation["updated_at"] = updated_at
+    return {"action": "ANNOTATION_CREATED", "project": {"id": 2}, "annotation": annotation,
+            "task": {"id": task, "data": {"text": f"Sentence {task} is here.", "slant_id": f"s{task}"}}}
+
+
+def test_replayed_events_are_not_journaled_twice(tmp_path, tax):
+    journal = Journal(tmp_path)
+    first = _created(1, 5, ["Loaded language"], "2026-01-01T10:00:00Z")
+    assert journal.append(normalize_event(first)) is not None
+    assert journal.append(normalize_event(_created(2, 6, []))) is not None
+    size = journal.size()
+    assert journal.append(normalize_event(first)) is None  # Label Studio retried it
+    assert journal.size() == size and journal.pending()[0] == 2
+    # a real change is kept, and so is a change back (no updated_at to tell them apart)
+    second = {**_created(2, 6, ["Loaded language"]), "action": "ANNOTATION_UPDATED"}
+    assert journal.append(normalize_event(second)) is not None
+    assert journal.append(normalize_event(_created(2, 6, []))) is not None
+    # deletions are idempotent; START_TRAINING is a request each time
+    gone = {"action": "ANNOTATIONS_DELETED", "annotations": [{"id": 2}]}
+    assert journal.append(normalize_event(gone)) is not None and journal.append(normalize_event(gone)) is None
+    train = {"action": "START_TRAINING", "project": {"id": 2}}
+    assert journal.append(normalize_event(train)) is not None and journal.append(normalize_event(train)) is not None
+    # another process (a second worker) sees what this one wrote
+    assert Journal(tmp_path).append(normalize_event(first)) is None
+
+
+def test_a_late_redelivery_of_an_older_version_does_not_win(tmp_path, tax):
+    journal = Journal(tmp_path)
+    old = _created(1, 5, ["Loaded language"], "2026-01-01T10:00:00Z")
+    new = {**_created(1, 5, [], "2026-01-01T11:00:00Z"), "action": "ANNOTATION_UPDATED"}
+    for payload in (old, new, old):  # the first delivery of `old` is retried after the update
+        journal.append(normalize_event(payload))
+    (record,) = reviewed_records(journal.events(), taxonomy=tax)
+    assert record["labels"] == []

@@ -255,6 +255,8 @@ def create_app(*, model_source, taxonomy, auth, journal_dir=None, model=None, tr
             projects.add(event["project"])
         # Durable before the reply: an acknowledged event survives a crash.
         offset = await asyncio.to_thread(journal.append, event)
+        if offset is None:  # a replay: already journaled, counts towards nothing
+            return JSONResponse({"status": "duplicate"})
         trainer.notify(event)
         return JSONResponse({"status": "journaled", "offset": offset}, status_code=201)
 

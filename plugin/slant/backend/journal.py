@@ -14,6 +14,7 @@ Training from the journal (`Trainer`) is in `slant.backend.trainer`.
 """
 
 import fcntl
+import hashlib
 import json
 import os
 import threading
@@ -77,7 +78,8 @@ def normalize_event(payload):
                 raise DataError(f"webhook {action}: annotation {a['id']} 'result' must be a list")
         event["annotations"] = [
             {"id": a["id"], "task": a.get("task"), "result": a.get("result") or [], "was_cancelled": bool(a.get("was_cancelled")),
-             "ground_truth": bool(a.get("ground_truth")), "completed_by": a.get("completed_by")}
+             "ground_truth": bool(a.get("ground_truth")), "completed_by": a.get("completed_by"),
+             **({"updated_at": a["updated_at"]} if isinstance(a.get("updated_at"), str) else {})}
             for a in annotations
         ]
         event["tasks"] = [{"id": t["id"], "data": t.get("data") if isinstance(t.get("data"), dict) else {}} for t in tasks]
@@ -88,11 +90,35 @@ def normalize_event(payload):
     return event
 
 
+def _digest(value):
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:24]
+
+
+def _state_keys(event):
+    """``[(key, digest)]``: what `event` says about each annotation or task it touches.
+
+    An event that says nothing new about any of them is a replay (Label Studio retries a
+    webhook it thinks failed, or an operator resends events); START_TRAINING has no keys
+    and is never one.
+    """
+    action = event.get("action")
+    if action == "ANNOTATIONS_DELETED":
+        return [(f"a{aid}", "deleted") for aid in event.get("deleted") or ()]
+    if action == "TASKS_DELETED":
+        return [(f"t{tid}", "deleted") for tid in event.get("deleted_tasks") or ()]
+    if action in ANNOTATION_ACTIONS:
+        tasks = {t.get("id"): t.get("data") for t in event.get("tasks") or ()}
+        return [(f"a{a['id']}", _digest([a, tasks.get(a.get("task"))])) for a in event.get("annotations") or ()]
+    return []
+
+
 class Journal:
     """Append-only JSON-lines file of events plus the offset training has read up to.
 
     Safe for several threads and several server processes (``--workers``): appends take
     an exclusive `flock` and go out as one ``write`` on an ``O_APPEND`` descriptor.
+    A replayed event (one that changes no annotation's journaled state) is not appended:
+    `append` returns None for it.
     """
 
     def __init__(self, directory):
@@ -103,6 +129,7 @@ class Journal:
         self.state_path = self.directory / _STATE
         self._lock = threading.Lock()
         self._count = (-1, 0, 0, False)  # pending(): (start, offset read up to, events, requested)
+        self._latest, self._indexed = {}, 0  # annotation/task key -> digest of its newest event; offset read up to
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             with self._locked(fd):
@@ -142,14 +169,24 @@ class Journal:
         os.fsync(fd)
 
     def append(self, event):
-        """Write one event durably; returns the journal's size (an offset) after it."""
+        """Write one event durably; returns the journal's size (an offset) after it, or
+        None when the event is a replay of what the journal already holds (not written)."""
         line = (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        keys = _state_keys(event)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             with self._locked(fd):
+                # Under the lock: another worker process may have appended since the last look.
+                for end, seen in self.events(self._indexed):
+                    self._indexed = end
+                    self._latest.update(_state_keys(seen))
+                if keys and all(self._latest.get(k) == d for k, d in keys):
+                    return None
                 os.write(fd, line)
                 os.fsync(fd)
-                return os.fstat(fd).st_size
+                self._latest.update(keys)
+                self._indexed = os.fstat(fd).st_size
+                return self._indexed
         finally:
             os.close(fd)
 
@@ -227,6 +264,9 @@ def reviewed_records(events, *, taxonomy):
         for t in event.get("tasks") or ():
             tasks[t["id"]] = t.get("data") or {}
         for a in event.get("annotations") or ():
+            known = annotations.get(a["id"])
+            if known is not None and str(a.get("updated_at") or "") < str(known.get("updated_at") or ""):
+                continue  # a late redelivery of an older version of the annotation
             annotations.pop(a["id"], None)  # re-insert: dict order is journal order
             annotations[a["id"]] = dict(a, project=event.get("project"))
         if action == "ANNOTATIONS_DELETED":

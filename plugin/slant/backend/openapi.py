@@ -47,7 +47,8 @@ def openapi_document(limits=None):
         "project": _obj({"id": {"type": "integer"}}),
     }, ["action"]))
     webhook_ok = {"201": ok("event journaled (fsynced) before this reply", _obj({"status": {"type": "string"}, "offset": {"type": "integer"}})),
-                  "200": ok("action not used for training; ignored", _obj({"status": {"type": "string"}})), **err}
+                  "200": ok("ignored: an action not used for training, or a replay of an event already journaled "
+                            "(status \"duplicate\")", _obj({"status": {"type": "string"}})), **err}
     return {
         "openapi": "3.0.3",
         "info": {"title": "slant ML backend", "version": "1",
