@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+from slant._files import atomic_write
 from slant.backend.app import AccessLog, ServerAuth, create_app
 from slant.errors import DataError, SlantError
 
@@ -99,15 +100,84 @@ def build_app(*, auth, data_dir, models_dir, taxonomy_path=None, model_version=N
 
 
 _CONFIG_ENV = "SLANT_SERVE_CONFIG"
+_PARENT_ENV = "SLANT_SERVE_PARENT"
+_WORKERS_FILE = "serve-workers.json"
+
+
+def _die_with_parent(parent):
+    """Make this worker get SIGTERM (a graceful uvicorn shutdown) when the `serve` process
+    that started it dies, even by ``kill -9``: otherwise the workers keep the port and a
+    restart fails with "address already in use". Linux's PR_SET_PDEATHSIG through ctypes
+    (no library wraps this one call); elsewhere a thread polls the parent's pid."""
+    import signal
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    else:
+        def watch():
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, name="slant-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # it died before the line above took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+class _RemoveWhenOrphaned:
+    """ASGI wrapper: at lifespan shutdown, a worker whose parent is gone removes the
+    credentials file the parent could not (it was killed), unless a new `serve` has
+    replaced it since. (Not atexit: uvicorn ends a worker by re-raising SIGTERM.)"""
+
+    def __init__(self, app, path, parent):
+        self.app, self.path, self.parent = app, path, parent
+        try:
+            self.inode = os.stat(path).st_ino
+        except OSError:
+            self.inode = None
+
+    def remove(self):
+        try:
+            if os.getppid() != self.parent and os.stat(self.path).st_ino == self.inode:
+                os.unlink(self.path)
+        except OSError:
+            pass
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "lifespan":
+            return await self.app(scope, receive, send)
+
+        async def on_receive():
+            message = await receive()
+            if message.get("type") == "lifespan.shutdown":
+                self.remove()
+            return message
+
+        return await self.app(scope, on_receive, send)
 
 
 def app_from_env():
     """uvicorn's app factory for ``--workers N``: each worker process builds the app from
-    the 0600 file named by $SLANT_SERVE_CONFIG, which `serve` wrote."""
-    with open(os.environ[_CONFIG_ENV], encoding="utf-8") as fh:
+    the 0600 file named by $SLANT_SERVE_CONFIG, which `serve` wrote. The worker dies with
+    the `serve` process ($SLANT_SERVE_PARENT) and then removes that file."""
+    path = os.environ[_CONFIG_ENV]
+    parent = int(os.environ.get(_PARENT_ENV) or os.getppid())
+    _die_with_parent(parent)
+    with open(path, encoding="utf-8") as fh:
         config = json.load(fh)
     config["auth"] = ServerAuth(**config["auth"])
-    return AccessLog(build_app(**config))
+    return _RemoveWhenOrphaned(AccessLog(build_app(**config)), path, parent)
+
+
+def _write_workers_config(path, build, auth):
+    """The workers' config (it holds the password), 0600, written beside and renamed over
+    any file a killed server left: never through an existing file or a link there."""
+    with atomic_write(path, perms=0o600) as fh:
+        json.dump({**build, "auth": {"username": auth.username, "password": auth.password,
+                                     "webhook_token": auth.webhook_token}}, fh, default=str)
 
 
 def serve(*, build, auth, host="127.0.0.1", port=9090, workers=1, connect=None, stream=None, log_level="info"):
@@ -126,12 +196,10 @@ def serve(*, build, auth, host="127.0.0.1", port=9090, workers=1, connect=None, 
         server = uvicorn.Server(uvicorn.Config(AccessLog(build_app(auth=auth, **build)), **options))
         run = server.run
     else:
-        path = Path(build["data_dir"]) / "serve-workers.json"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({**build, "auth": {"username": auth.username, "password": auth.password,
-                                         "webhook_token": auth.webhook_token}}, fh, default=str)
+        path = Path(build["data_dir"]) / _WORKERS_FILE
+        _write_workers_config(path, build, auth)
         os.environ[_CONFIG_ENV] = str(path)
+        os.environ[_PARENT_ENV] = str(os.getpid())
 
         def run():
             try:
