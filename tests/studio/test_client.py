@@ -68,3 +68,57 @@ def test_studio_never_shows_its_token_and_builds_project_urls():
     project = Project(id=7, title="Harbor", label_config="<View/>")
     assert studio.project_url(project) == "http://ls.example:8080/projects/7/data"
     assert studio.project_url(7, view_id=3) == "http://ls.example:8080/projects/7/data?tab=3"
+
+
+class _SilentServer:
+    """Accepts TCP connections and reads, but never answers (a stuck server, or another service)."""
+
+    def __init__(self):
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self):
+        for c in self.held:
+            c.close()
+        self.sock.close()
+
+
+def test_a_server_that_never_answers_fails_soon_with_what_to_check(tmp_path, capsys, monkeypatch):
+    import time
+
+    import slant.studio.client as client
+
+    server = _SilentServer()
+    monkeypatch.setattr(client, "WAIT_NOTICE", 1.0)
+    try:
+        notes = []
+        began = time.monotonic()
+        with pytest.raises(StudioError, match=rf"{server.url} accepted the connection but sent no answer within 3 s "
+                                              r"while asked to identify the API token's user; check that .* is Label Studio"):
+            connect(server.url, "token", timeout=3, on_wait=notes.append)
+        assert time.monotonic() - began < 10
+        assert notes and "still waiting for Label Studio" in notes[0]
+        # the command: fails after CHECK_TIMEOUT (15 s), not the 300 s read limit, with progress lines on the way
+        article = tmp_path / "a.txt"
+        article.write_text("The council slashed the budget.\n", encoding="utf-8")
+        began = time.monotonic()
+        assert main(["push", str(article), "--project", "p", "--url", server.url, "--api-key", "t"]) == 1
+        assert time.monotonic() - began < 40
+        err = capsys.readouterr().err
+        assert "still waiting for Label Studio" in err and "sent no answer within 15 s" in err and "Traceback" not in err
+    finally:
+        server.close()

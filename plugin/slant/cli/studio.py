@@ -21,6 +21,13 @@ __all__ = ["add_import", "add_pull", "add_studio"]
 POLICIES = ["majority", "unanimous", "ground-truth", "any"]
 
 
+def _waiting(message):
+    """`connect`'s on_wait: a line on stderr while Label Studio is silent."""
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
 # --- pull -------------------------------------------------------------------------------
 
 def _cmd_pull(args):
@@ -29,7 +36,7 @@ def _cmd_pull(args):
     from slant.taxonomy.core import load_taxonomy
 
     check_output(args.out)
-    summary = pull(connect(*studio_target(args)), project=args.project, out=args.out,
+    summary = pull(connect(*studio_target(args), on_wait=_waiting), project=args.project, out=args.out,
                    taxonomy=load_taxonomy(args.taxonomy), policy=args.policy, min_annotators=args.min_annotators)
     print(summary.format())
     return 0
@@ -163,7 +170,7 @@ def _cmd_push(args):
     if args.files:
         check_inputs(args.files)  # a missing file is reported before any server contact
     url, key = studio_target(args)
-    studio = connect(url, key)
+    studio = connect(url, key, on_wait=_waiting)
     model = _push_model(args, taxonomy)
     if args.refresh or args.select is not None:
         return _push_loop(args, studio, model, taxonomy)

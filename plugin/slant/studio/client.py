@@ -9,13 +9,19 @@ dataclasses at once. Environment variables are read by the CLI, not here.
 
 import json
 import re
+import threading
+import time
 from dataclasses import dataclass
 
 import httpx
 
 from slant.errors import StudioError
 
-__all__ = ["Project", "Studio", "connect", "error_detail"]
+__all__ = ["CHECK_TIMEOUT", "CONNECT_TIMEOUT", "Project", "Studio", "connect", "error_detail"]
+
+CONNECT_TIMEOUT = 10.0  # seconds to open a connection: a local or LAN server takes milliseconds
+CHECK_TIMEOUT = 15.0    # seconds for the first, cheap call (whoami): a server that accepts but never answers
+WAIT_NOTICE = 5.0       # seconds of silence before `on_wait` hears about it, then again every this often
 
 
 @dataclass(frozen=True)
@@ -57,13 +63,17 @@ def error_detail(exc):
 class Studio:
     """A checked connection to one Label Studio server (see `connect`)."""
 
-    def __init__(self, url, api_key, *, timeout=300.0):
+    def __init__(self, url, api_key, *, timeout=300.0, connect_timeout=CONNECT_TIMEOUT, on_wait=None):
         from label_studio_sdk import LabelStudio
         from label_studio_sdk.core import ApiError
 
         self.url = url.rstrip("/")
+        self.timeout, self.on_wait = timeout, on_wait
+        # Our own httpx client, so opening a connection has its own short limit; reads keep
+        # `timeout` (a 1,000-task import can take a minute on a busy server).
+        http = httpx.Client(timeout=httpx.Timeout(timeout, connect=connect_timeout))
         try:
-            self._client = LabelStudio(base_url=self.url, api_key=api_key, timeout=timeout)
+            self._client = LabelStudio(base_url=self.url, api_key=api_key, httpx_client=http)
         except ApiError as exc:  # the SDK decodes JWT tokens eagerly and rejects expired ones
             raise StudioError(self._refused(error_detail(exc))) from None
 
@@ -76,16 +86,39 @@ class Studio:
             "Account & Settings (personal access token or legacy token) and pass --api-key or set LABEL_STUDIO_API_KEY"
         )
 
-    def call(self, action, fn, *args, **kwargs):
-        """Run one SDK call, turning every failure into a `StudioError` naming `action`."""
+    def _waiting(self, action, done):
+        began = time.monotonic()
+        while not done.wait(WAIT_NOTICE):
+            self.on_wait(f"still waiting for Label Studio at {self.url} to {action} "
+                         f"({time.monotonic() - began:.0f} s; gives up after {self.timeout:.0f} s)")
+
+    def call(self, action, fn, *args, timeout=None, **kwargs):
+        """Run one SDK call, turning every failure into a `StudioError` naming `action`.
+
+        `on_wait` (if set) hears every few seconds while the server is silent; `timeout`
+        (seconds) replaces the client's read limit for this call.
+        """
         from label_studio_sdk.core import ApiError
 
+        if timeout is not None:
+            kwargs["request_options"] = {**kwargs.get("request_options", {}), "timeout_in_seconds": timeout}
+        done = threading.Event()
+        if self.on_wait is not None:
+            threading.Thread(target=self._waiting, args=(action, done), name="slant-studio-wait", daemon=True).start()
         try:
             return fn(*args, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise StudioError(
                 f"cannot reach Label Studio at {self.url} ({exc.__class__.__name__}: {exc}); "
                 "start a local one with `slant studio`, or pass --url / set LABEL_STUDIO_URL to a running server"
+            ) from None
+        except httpx.ReadTimeout:
+            waited = timeout if timeout is not None else self.timeout
+            raise StudioError(
+                f"Label Studio at {self.url} accepted the connection but sent no answer within {waited:.0f} s "
+                f"while asked to {action}; check that {self.url} is Label Studio (not another service on that port) "
+                "and that it is not stuck or overloaded (open it in a browser, read its log), then rerun the same "
+                "command: finished work is kept and nothing is sent twice"
             ) from None
         except httpx.TransportError as exc:
             raise StudioError(
@@ -97,6 +130,8 @@ class Studio:
             if exc.status_code in (401, 403):
                 raise StudioError(self._refused(f"HTTP {exc.status_code} {error_detail(exc)}".strip())) from None
             raise StudioError(f"Label Studio at {self.url} rejected the request to {action} (HTTP {exc.status_code}): {error_detail(exc)}") from None
+        finally:
+            done.set()
 
     @property
     def sdk(self):
@@ -108,7 +143,8 @@ class Studio:
 
         Not retried: a server that does not answer now is reported at once.
         """
-        me = self.call("identify the API token's user", self._client.users.whoami, request_options={"max_retries": 0})
+        me = self.call("identify the API token's user", self._client.users.whoami, request_options={"max_retries": 0},
+                       timeout=min(CHECK_TIMEOUT, self.timeout))
         return int(me.id), me.email or ""
 
     def project(self, project_id):
@@ -127,11 +163,12 @@ class Studio:
         return f"{self.url}/projects/{pid}/data" + (f"?tab={view_id}" if view_id else "")
 
 
-def connect(url, api_key, *, timeout=300.0):
+def connect(url, api_key, *, timeout=300.0, on_wait=None):
     """A `Studio` for `url`, after checking with one cheap call that `api_key` works.
 
-    Raises `StudioError` when the server is unreachable or refuses the token, before
-    anything is created.
+    Raises `StudioError` when the server is unreachable, does not answer that call within
+    `CHECK_TIMEOUT` seconds, or refuses the token, before anything is created.
+    `on_wait(message)` is told while a call waits on a silent server (see `Studio.call`).
     """
     if not url:
         raise StudioError("no Label Studio URL; pass --url, set LABEL_STUDIO_URL, or start a local server with `slant studio`")
@@ -139,6 +176,6 @@ def connect(url, api_key, *, timeout=300.0):
         raise StudioError(f"Label Studio URL {url!r} must start with http:// or https://, e.g. http://localhost:8080")
     if not api_key:
         raise StudioError(f"no API token for Label Studio at {url}; pass --api-key or set LABEL_STUDIO_API_KEY (Account & Settings in Label Studio shows it)")
-    studio = Studio(url, api_key, timeout=timeout)
+    studio = Studio(url, api_key, timeout=timeout, on_wait=on_wait)
     studio.whoami()
     return studio
