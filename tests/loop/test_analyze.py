@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from slant._files import sample_article_path, schema
 from slant.cli.main import main
 from slant.errors import InputError
-from slant.loop.analyze import analyze, iter_predictions
+from slant.loop.analyze import analyze, continues, iter_predictions
 from slant.loop.analyze_html import render_html_page
 from slant.model.slantmodel import Prediction
 from slant.text.documents import make_document
@@ -67,9 +67,16 @@ def test_iter_predictions_batches_across_documents_in_order():
     assert [doc.id for doc, _ in out] == ["d0", "d1", "d2", "d3", "d4"]
     assert [len(pairs) for _, pairs in out] == [3, 4, 2, 9, 1]
     assert all(s.text == doc.sentences[k].text for doc, pairs in out for k, (s, _) in enumerate(pairs))
-    # 3+4 fill a batch; 2 waits; the 9-sentence document goes alone in chunks of 5.
-    assert model.calls == [7, 2, 5, 4, 1]
-    assert max(model.calls) <= 5 + 4
+    # 3+4 fill a batch; 2 waits; the 9-sentence document goes alone, in runs that end with a
+    # paragraph (its one paragraph is under 2 batches, so one run).
+    assert model.calls == [7, 2, 9, 1]
+    assert max(model.calls) <= 2 * 5
+    # a longer document comes in several runs of whole paragraphs: the same document each
+    # time, later runs starting past sentence 0 (`continues`)
+    long = make_document("\n\n".join(f"Part {p} one is here. Part {p} two is here." for p in range(6)), doc_id="long")
+    runs = list(iter_predictions([long], CountingModel(), batch_size=3))
+    assert [len(pairs) for _, pairs in runs] == [4, 4, 4] and all(doc is long for doc, _ in runs)
+    assert [continues(pairs) for _, pairs in runs] == [False, True, True]
 
 
 def test_jsonl_records_follow_schema(default_model, article, corpus, tmp_path):
@@ -264,3 +271,47 @@ def test_output_file_is_replaced_whole_or_not_at_all(default_model, article, tmp
     pairs = list(zip(doc.sentences, default_model.predict([s.text for s in doc.sentences])))
     assert out.read_bytes() == render_html_page([(doc, pairs)], default_model, title="T").encode("utf-8")
     assert counts == {"documents": 1, "sentences": len(doc.sentences), "labelled": sum(1 for _, p in pairs if p.labels)}
+
+
+class _BigFakeModel:
+    """Thirteen scores and a span per sentence, like the real model; keeps nothing."""
+
+    model_version = "fake-big"
+    estimator = None
+    categories = [f"category_{i}" for i in range(13)]
+
+    def predict(self, texts, *, explain=True):
+        c = self.categories
+        return [Prediction(labels=c[:2], scores=dict.fromkeys(c, 0.5),
+                           spans=[{"start": 0, "end": 3, "label": c[0], "text": t[:3]}], uncertainty=0.5) for t in texts]
+
+
+def _one_long_document(path, paragraphs):
+    para = "The council voted on Tuesday to cut library hours at four branches. Critics say it will gut services. " * 3
+    path.write_text("Big Document\n\n" + "\n\n".join(f"{para}Item {i} ends it." for i in range(paragraphs)), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_long_single_document_streams_in_flat_memory(tmp_path, jobs):
+    """Peak memory grows far slower than the document: predictions and output are held
+    one run of paragraphs at a time (it was ~140 bytes per input byte, all held)."""
+    import tracemalloc
+
+    from slant.text.segment import load_splitter
+
+    load_splitter()
+    peaks, sizes = [], []
+    for n in (600, 2400):
+        path = _one_long_document(tmp_path / f"big{n}.txt", n)
+        tracemalloc.start()
+        counts = analyze([path], model=_BigFakeModel(), fmt="jsonl", out=tmp_path / f"o{n}.jsonl", batch_size=500, jobs=jobs)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        sizes.append(path.stat().st_size)
+        assert counts == {"documents": 1, "sentences": 7 * n + 1, "labelled": 7 * n + 1}
+        lines = (tmp_path / f"o{n}.jsonl").read_bytes().splitlines()
+        assert [json.loads(x)["sentence_index"] for x in lines[:: 997]] == list(range(0, 7 * n + 1, 997))
+    per_byte = (peaks[1] - peaks[0]) / (sizes[1] - sizes[0])
+    assert per_byte < 20, f"{per_byte:.0f} bytes of peak memory per input byte"
+    assert peaks[1] < 3 * peaks[0]

@@ -77,3 +77,28 @@ def test_model_returning_wrong_count_is_a_model_error(doc, tax, fake_model):
 
     with pytest.raises(ModelError, match=r"model 'fake-1' returned 4 predictions for 5 sentences"):
         tasks_with_predictions(task_data(doc, taxonomy=tax), model=Broken(), taxonomy=tax)
+
+
+def test_push_batches_of_one_long_document_take_flat_memory(tax, fake_model):
+    """Task dicts are made as batches fill, not one per sentence of the document at once."""
+    import tracemalloc
+
+    class Forgetful(fake_model):
+        def predict(self, texts):
+            out = super().predict(texts)
+            self.calls.clear()
+            return out
+
+    para = "The council slashed the budget on Tuesday. Critics say the scheme is a disaster. The vote was 5-4."
+    peaks = []
+    for n in (500, 2000):
+        doc = make_document("\n\n".join(f"{para} Item {i}." for i in range(n)), doc_id="big")
+        tracemalloc.start()
+        batches = sum(1 for _ in iter_batches([doc], model=Forgetful(), taxonomy=tax, batch_size=100))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert batches == 4 * n // 100
+    # what remains per sentence is the push's own de-duplication set of slant_ids (~150 bytes);
+    # all task dicts of the document at once cost ~420
+    per_sentence = (peaks[1] - peaks[0]) / (4 * 1500)
+    assert per_sentence < 250, f"{per_sentence:.0f} bytes per sentence"

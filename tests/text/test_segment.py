@@ -196,3 +196,18 @@ def test_plain_break_shortcut_agrees_with_punkt_on_generated_contexts(word, mark
     text = f"Before {word}{mark}{after} more words follow here."
     for ctx in _contexts(text):
         assert _agrees(ctx), ctx
+
+
+def test_paragraph_chunks_cut_at_paragraph_ends_and_cover_every_sentence():
+    from slant.text.segment import paragraph_chunks
+
+    text = "\n\n".join(" ".join(f"Paragraph {p} sentence {i} is here." for i in range(n)) for p, n in enumerate([3, 4, 1, 9, 2]))
+    sentences = split_sentences(text)
+    runs = list(paragraph_chunks(sentences, 4))
+    assert [s for run in runs for s in run] == list(sentences)
+    for run in runs[:-1]:  # each run ends where a paragraph ends, or after 2 * 4 sentences inside a long one
+        nxt = sentences[run[-1].index + 1]
+        assert nxt.paragraph != run[-1].paragraph or len(run) == 8
+    assert [len(r) for r in runs] == [7, 8, 4]
+    with pytest.raises(ValueError):
+        next(paragraph_chunks(sentences, 0))

@@ -9,6 +9,7 @@ flat however large the corpus is. The HTML page is built by `slant.loop.analyze_
 
 import gc
 import io
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -20,9 +21,9 @@ from slant._files import atomic_write
 from slant.errors import InputError
 from slant.loop.analyze_html import label_colors, write_html
 from slant.text.documents import read_documents, read_raw
-from slant.text.segment import load_splitter
+from slant.text.segment import load_splitter, paragraph_chunks
 
-__all__ = ["analyze", "default_jobs", "iter_predictions", "prediction_record", "FORMATS"]
+__all__ = ["analyze", "continues", "default_jobs", "iter_predictions", "prediction_record", "FORMATS"]
 
 FORMATS = ("table", "jsonl", "html")
 
@@ -31,7 +32,8 @@ def iter_predictions(documents, model, *, batch_size=2000, explain=True):
     """Yield ``(document, [(sentence, prediction), ...])`` per document, in order.
 
     Sentences of several documents are predicted together in batches of about
-    `batch_size`; only one batch of documents is held at a time.
+    `batch_size`; only one batch of documents is held at a time. A document longer than
+    a batch comes in several runs (see `continues`).
     """
     pending, texts = [], []
 
@@ -47,18 +49,23 @@ def iter_predictions(documents, model, *, batch_size=2000, explain=True):
 
     for doc in documents:
         if len(doc.sentences) > batch_size:
+            # A long document is yielded in runs of whole paragraphs (the same `doc` each
+            # time; a run after the first starts at a sentence index above 0), so its
+            # predictions are never all held at once.
             yield from flush()
-            pairs = []
-            for i in range(0, len(doc.sentences), batch_size):
-                chunk = doc.sentences[i:i + batch_size]
-                pairs.extend(zip(chunk, model.predict([s.text for s in chunk], explain=explain)))
-            yield doc, pairs
+            for chunk in paragraph_chunks(doc.sentences, batch_size):
+                yield doc, list(zip(chunk, model.predict([s.text for s in chunk], explain=explain)))
             continue
         pending.append(doc)
         texts.extend(s.text for s in doc.sentences)
         if len(texts) >= batch_size:
             yield from flush()
     yield from flush()
+
+
+def continues(pairs):
+    """True when `pairs` (from `iter_predictions`) continue a document already yielded."""
+    return bool(pairs) and pairs[0][0].index > 0
 
 
 def prediction_record(doc, sentence, pred, model_version):
@@ -88,7 +95,7 @@ class _Counter(dict):
         super().__init__(documents=0, sentences=0, labelled=0)
 
     def add(self, pairs):
-        self["documents"] += 1
+        self["documents"] += not continues(pairs)
         self["sentences"] += len(pairs)
         self["labelled"] += sum(1 for _, p in pairs if p.labels)
 
@@ -108,7 +115,7 @@ def _jsonl_chunks(results, version):
     dumps = orjson.dumps
     for doc, pairs in results:
         data = b"".join([dumps(prediction_record(doc, s, p, version), option=nl) for s, p in pairs])
-        yield 1, len(pairs), sum(1 for _, p in pairs if p.labels), data
+        yield int(not continues(pairs)), len(pairs), sum(1 for _, p in pairs if p.labels), data
 
 
 def _write_jsonl(chunks, fh):
@@ -124,6 +131,7 @@ def _write_jsonl(chunks, fh):
 # --- parallel JSONL ---------------------------------------------------------------------
 
 _WORKER = {}
+_INLINE_BATCHES = 4  # documents above this many batches of sentences are not sent to workers
 
 
 def _init_worker(model, batch_size):
@@ -171,9 +179,19 @@ def _parallel_chunks(items, model, *, batch_size, jobs):
     ctx = mp.get_context("fork")
     pending = deque()
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(model, batch_size)) as pool:
-        pending.append(pool.apply_async(_work, (first,)))
         chunk, size = [], 0
-        for item in items:
+        for item in itertools.chain(first, items):
+            if item.size() > _INLINE_BATCHES * batch_size:
+                # A very large document: a worker would hand back its whole output at
+                # once. It streams here instead, in runs, after what was sent before it.
+                if chunk:
+                    pending.append(pool.apply_async(_work, (chunk,)))
+                    chunk, size = [], 0
+                while pending:
+                    yield pending.popleft().get()
+                yield from _jsonl_chunks(iter_predictions([item.document()], model, batch_size=batch_size),
+                                         model.model_version)
+                continue
             chunk.append(item)
             size += item.size()
             if size >= batch_size:

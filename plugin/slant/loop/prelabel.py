@@ -10,7 +10,7 @@ sends the batches.
 from dataclasses import dataclass, field
 
 from slant.errors import ModelError
-from slant.studio.lsformat import prediction_json, task_data
+from slant.studio.lsformat import iter_task_data, prediction_json
 
 __all__ = ["Batch", "iter_batches", "tasks_with_predictions"]
 
@@ -71,7 +71,7 @@ def iter_batches(documents, *, model, taxonomy, existing=frozenset(), batch_size
 
     emitted = False
     for document in documents:
-        for data in task_data(document, taxonomy=taxonomy):
+        for data in iter_task_data(document, taxonomy=taxonomy):
             sentences += 1
             if data["slant_id"] in seen:
                 duplicates += 1

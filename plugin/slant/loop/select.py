@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from slant.errors import InputError
-from slant.studio.lsformat import task_data
+from slant.studio.lsformat import iter_task_data
 
 __all__ = ["STRATEGIES", "Selection", "informativeness", "select_informative", "uncertainty_scores"]
 
@@ -76,7 +76,7 @@ class Selection:
 def _batches(documents, taxonomy, existing, batch_size, sel):
     batch = []
     for document in documents:
-        for data in task_data(document, taxonomy=taxonomy):
+        for data in iter_task_data(document, taxonomy=taxonomy):
             sel.sentences += 1
             if data["slant_id"] in existing:
                 sel.duplicates += 1

@@ -32,6 +32,7 @@ __all__ = [
     "ResultLabels",
     "check_label_config",
     "config_names",
+    "iter_task_data",
     "label_lookup",
     "prediction_json",
     "read_result",
@@ -58,28 +59,36 @@ def slant_id(content_hash, start, end, taxonomy_id):
 
 
 def task_data(document, *, taxonomy):
-    """Task ``data`` dicts for the pushable sentences of one `Document`, in order.
+    """Task ``data`` dicts for the pushable sentences of one `Document`, in order (a list;
+    `iter_task_data` streams them)."""
+    return list(iter_task_data(document, taxonomy=taxonomy))
+
+
+def iter_task_data(document, *, taxonomy):
+    """Task ``data`` dicts for the pushable sentences of one `Document`, one at a time, so
+    a document of any size costs one batch of tasks, not one dict per sentence at once.
 
     Context fields hold the neighbouring pushed sentences of the same document ("" at
     the edges): the labeling config requires the keys to exist.
     """
-    sentences = [s for s in document.sentences if s.kind in PUSHED_KINDS]
     digest = _content_hash(document.text)
-    out = []
-    for i, s in enumerate(sentences):
-        out.append({
-            "text": s.text,
-            "context_before": sentences[i - 1].text if i > 0 else "",
-            "context_after": sentences[i + 1].text if i + 1 < len(sentences) else "",
-            "doc_id": str(document.id),
-            "doc_title": document.title or "",
-            "sentence_index": s.index,
-            "start": s.start,
-            "end": s.end,
-            "source": document.source or "",
-            "slant_id": slant_id(digest, s.start, s.end, taxonomy.id),
-        })
-    return out
+    doc_id, title, source = str(document.id), document.title or "", document.source or ""
+    before, current = None, None
+    for s in [*(s for s in document.sentences if s.kind in PUSHED_KINDS), None]:
+        if current is not None:
+            yield {
+                "text": current.text,
+                "context_before": before.text if before is not None else "",
+                "context_after": s.text if s is not None else "",
+                "doc_id": doc_id,
+                "doc_title": title,
+                "sentence_index": current.index,
+                "start": current.start,
+                "end": current.end,
+                "source": source,
+                "slant_id": slant_id(digest, current.start, current.end, taxonomy.id),
+            }
+        before, current = current, s
 
 
 def _score(value):

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from slant.text.boilerplate import byline_names, ends_sentence, is_byline, line_kind, one_paragraph_per_line
 
-__all__ = ["Sentence", "split_sentences", "load_splitter", "ABBREVIATIONS"]
+__all__ = ["Sentence", "split_sentences", "load_splitter", "paragraph_chunks", "ABBREVIATIONS"]
 
 
 @dataclass(frozen=True)
@@ -328,3 +328,22 @@ def split_sentences(text, *, title=None):
             b = a + len(stripped)
             sentences.append(Sentence(len(sentences), a, b, stripped, paragraph, kind))
     return sentences
+
+
+def paragraph_chunks(sentences, size):
+    """Consecutive runs of `sentences` of about `size`, cut where a paragraph ends.
+
+    A run ends at the first paragraph boundary once it holds `size` sentences, or after
+    ``2 * size`` inside a paragraph that long. Lets the sentences of a very large document
+    be predicted, encoded and written a run at a time, so memory does not grow with it.
+    """
+    if size < 1:
+        raise ValueError("size must be at least 1")
+    start, n = 0, len(sentences)
+    while start < n:
+        end = min(start + size, n)
+        limit = min(start + 2 * size, n)
+        while end < limit and sentences[end].paragraph == sentences[end - 1].paragraph:
+            end += 1
+        yield sentences[start:end]
+        start = end
