@@ -287,8 +287,12 @@ def _compute(records, taxonomy, by, bootstrap, seed, confidence, source, where):
     warnings = []
     if duplicates:
         warnings.append(f"{duplicates} repeated annotations by the same annotator on a unit: the last one was used")
+    # Gold labels exist only where somebody annotated: a task nobody annotated is no
+    # "none of the categories" for the model to be scored against, nor for prevalence.
+    annotated = np.zeros(len(records), dtype=bool)
+    annotated[unit_record] = True
     cats, mean, (m, K1, kappa, shared) = _category_table(r, taxonomy, ids, bootstrap, seed, confidence, warnings,
-                                                         adjudicated=adjudicated.mean(0))
+                                                         adjudicated=adjudicated[annotated].mean(0))
     set_nominal, set_masi, n_sets = set_alphas(r, m)
     with quiet_warnings():
         kappa_mean = np.nanmean(kappa, axis=0) if len(ids) else np.full(shared.shape, np.nan)
@@ -308,8 +312,10 @@ def _compute(records, taxonomy, by, bootstrap, seed, confidence, source, where):
                      "cohen_kappa": {cid: [[json_number(x) for x in row] for row in kappa[c]] for c, cid in enumerate(ids)}},
         "annotators": annotator_agreement(r, m, K1),
         "spans": pairwise_span_f1(r, list(taxonomy.span_ids)) if taxonomy.span_ids else None,
-        "model": model_agreement(predicted, adjudicated, versions, ids, {c["id"]: c["alpha"] for c in cats}),
-        "groups": _groups(records, r, unit_record, adjudicated, by, taxonomy, ids, bootstrap, seed, confidence, warnings),
+        "model": model_agreement(predicted[annotated], adjudicated[annotated], [versions[i] for i in unit_record], ids,
+                                 {c["id"]: c["alpha"] for c in cats}),
+        "groups": _groups(records, r, unit_record, adjudicated, by, taxonomy, ids, bootstrap, seed, confidence, warnings,
+                          annotated),
         "warnings": warnings,
     }
 
@@ -320,7 +326,7 @@ def _group_value(rec, field):
     return "(missing)" if value is None else str(value)
 
 
-def _groups(records, r, unit_record, adjudicated, by, taxonomy, ids, bootstrap, seed, confidence, warnings):
+def _groups(records, r, unit_record, adjudicated, by, taxonomy, ids, bootstrap, seed, confidence, warnings, annotated):
     if not by:
         return None
     record_value = np.array([_group_value(rec, by) for rec in records], dtype=object)
@@ -332,7 +338,7 @@ def _groups(records, r, unit_record, adjudicated, by, taxonomy, ids, bootstrap, 
     for value in sorted(record_values):
         keep = unit_values == value
         sub = r.subset(keep)
-        in_group = record_value == value
+        in_group = (record_value == value) & annotated
         entry = {"value": value, "records": record_values[value], "units": int(keep.sum())}
         if (np.bincount(sub.unit, minlength=sub.n_units) >= 2).any():
             cats, mean, _ = _category_table(sub, taxonomy, ids, bootstrap, seed, confidence, warnings,
