@@ -94,3 +94,20 @@ def test_model_agreement_directly():
     assert out["units"] == 3 and [v["model_version"] for v in out["versions"]] == ["m1", "m2"]
     cats = {c["id"]: c for c in out["all"]["categories"]}
     assert cats["a"]["f1"] == 1.0 and cats["a"]["human_alpha"] == 0.5 and cats["b"]["precision"] == 0.5
+
+
+def test_model_as_annotator_compares_only_annotated_units():
+    """Tasks nobody annotated (pulled with annotations: []) are no gold 'none of the
+    categories': the model is not scored on them, nor do they dilute prevalence."""
+    ll = "loaded_language"
+    annotated = [rec(0, [("x", [ll]), ("y", [ll])], [ll], [ll], "m1"),
+                 rec(1, [("x", []), ("y", [])], [], [ll], "m1"),
+                 rec(2, [("x", [ll]), ("y", [ll])], [ll], [ll], "m1")]
+    nobody = [{**rec(10 + i, [], [], [ll], "m1"), "adjudicated": False} for i in range(6)]
+    alone = compute_agreement(annotated, TAX, bootstrap=0)
+    rep = compute_agreement(annotated + nobody, TAX, bootstrap=0, by="doc_id")
+    assert rep["model"]["units"] == 3
+    assert rep["model"]["all"]["categories"][0]["precision"] == pytest.approx(2 / 3)
+    assert rep["model"] == alone["model"]
+    assert rep["categories"][0]["prevalence_adjudicated"] == pytest.approx(2 / 3)
+    assert rep["groups"]["values"][0]["categories"][0]["prevalence_adjudicated"] == pytest.approx(2 / 3)
