@@ -211,3 +211,20 @@ def test_paragraph_chunks_cut_at_paragraph_ends_and_cover_every_sentence():
     assert [len(r) for r in runs] == [7, 8, 4]
     with pytest.raises(ValueError):
         next(paragraph_chunks(sentences, 0))
+
+
+def test_no_sentence_is_longer_than_the_one_limit():
+    """A 1 MB line (no punctuation) becomes sentences of at most MAX_SENTENCE_CHARS, cut at
+    spaces, offsets exact; the ML backend accepts exactly that length (one limit)."""
+    from slant.backend.openapi import Limits
+    from slant.text.segment import MAX_SENTENCE_CHARS
+
+    words = " ".join(f"word{i}" for i in range(110_000))
+    text = "A normal sentence comes first.\n\n" + words + "\n\n" + "x" * (MAX_SENTENCE_CHARS + 5) + " tail."
+    sentences = split_sentences(text)
+    assert sentences[0].text == "A normal sentence comes first."
+    assert max(len(s.text) for s in sentences) <= MAX_SENTENCE_CHARS
+    assert all(text[s.start:s.end] == s.text for s in sentences)
+    assert " ".join(s.text for s in sentences[1:-2]) == words  # cut at spaces, nothing lost
+    assert [len(s.text) for s in sentences[-2:]] == [MAX_SENTENCE_CHARS, 11]  # no space: a hard cut
+    assert Limits().max_text == MAX_SENTENCE_CHARS

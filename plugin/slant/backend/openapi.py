@@ -3,6 +3,8 @@ request `Limits` it documents and the app enforces."""
 
 from dataclasses import dataclass
 
+from slant.text.segment import MAX_SENTENCE_CHARS
+
 __all__ = ["Limits", "openapi_document"]
 
 
@@ -10,7 +12,7 @@ __all__ = ["Limits", "openapi_document"]
 class Limits:
     max_body: int = 64 * 1024 * 1024   # LS sends every selected task in one /predict call
     max_tasks: int = 20_000            # ~60 s of model time, inside LS's 100 s predict timeout
-    max_text: int = 100_000            # characters in one task's text
+    max_text: int = MAX_SENTENCE_CHARS  # characters in one task's text: the longest sentence slant makes
     max_batch: int = 128               # sentences per model call when requests are merged (a small cap keeps
                                        # a 100-task request from waiting on others merged with it)
 

@@ -15,7 +15,12 @@ from functools import lru_cache
 
 from slant.text.boilerplate import byline_names, ends_sentence, is_byline, line_kind, one_paragraph_per_line
 
-__all__ = ["Sentence", "split_sentences", "load_splitter", "paragraph_chunks", "ABBREVIATIONS"]
+__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "split_sentences", "load_splitter", "paragraph_chunks", "ABBREVIATIONS"]
+
+# The longest sentence slant makes, the longest task text it pushes and the longest text
+# its ML backend accepts: one limit. Real sentences stay far below (news: < 2,000); a
+# longer "sentence" (a table dump, a line without punctuation) is cut at spaces.
+MAX_SENTENCE_CHARS = 10_000
 
 
 @dataclass(frozen=True)
@@ -305,9 +310,21 @@ def _split_chunk(text, shadow, start, end):
     return merged
 
 
+def _cap(text, start, end, limit=MAX_SENTENCE_CHARS):
+    """`(start, end)` cut into pieces of at most `limit` characters, at the last space
+    before the limit when there is one (exact offsets, nothing dropped)."""
+    while end - start > limit:
+        cut = text.rfind(" ", start + 1, start + limit + 1)
+        cut = cut if cut > start else start + limit
+        yield start, cut
+        start = cut
+    yield start, end
+
+
 def split_sentences(text, *, title=None):
     """Split `text` into `Sentence` objects whose offsets index `text` exactly.
 
+    No sentence is longer than `MAX_SENTENCE_CHARS`: a longer one is cut at spaces.
     `title`, when given, marks the first line as the title only if it equals it;
     otherwise a first line without final punctuation, followed by a blank line or
     short, is the title. "By Jane Doe, Reuters" near the top is a byline.
@@ -319,7 +336,7 @@ def split_sentences(text, *, title=None):
     sentences = []
     for start, end, paragraph, kind in _chunks(text, _lines(text), title):
         pieces = [(start, end)] if kind != "body" else _split_chunk(text, shadow, start, end)
-        for a, b in pieces:
+        for a, b in (cut for piece in pieces for cut in _cap(text, *piece)):
             piece = text[a:b]
             stripped = piece.strip()
             if not stripped:
