@@ -41,3 +41,21 @@ def test_bad_usage_is_argparse_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["analyze"])
     assert exc.value.code == 2 and "the following arguments are required: FILE" in capsys.readouterr().err
+
+
+def test_help_imports_no_heavy_library():
+    """Start-up: `slant --help` (and building the parser for any command) imports neither
+    numpy, scikit-learn, scipy nor jsonschema; commands import what they use when they run."""
+    import subprocess
+    import sys
+
+    code = ("import sys, contextlib, io\n"
+            "from slant.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n"
+            "        main(['--help'])\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "print(sorted(m for m in ('numpy', 'sklearn', 'scipy', 'jsonschema', 'label_studio_sdk', 'rich') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
