@@ -19,11 +19,12 @@ Each measurement is repeated (`--repeat`, default 3; interleaved) and the fastes
 kept, as `timeit` does: on a shared machine the slower runs measure the neighbours.
 Prints sentences per second, the ratio slant / baseline time (target <= 2.5; also as CPU
 time) and the peak resident memory of each process (target < 1.5 GB, flat as the corpus
-grows; the largest of the repeats).
+grows; the largest of the repeats). Exits 1 when a target is missed.
 """
 
 import argparse
 import json
+import os
 import random
 import resource
 import sys
@@ -32,6 +33,9 @@ import time
 from pathlib import Path
 
 from _common import in_spawned_process
+
+TARGET_RATIO = 2.5  # slant analyze time / bare TF-IDF + LR time
+TARGET_MB = 1536
 
 
 def _seed_texts():
@@ -193,14 +197,19 @@ def main(argv=None):
                     f"ratio {ours['seconds'] / base['seconds']:.2f} (CPU time {ours['cpu'] / base['cpu']:.2f})",
                     flush=True,
                 )
+        missed = 0
         for jobs in args.jobs:
             mine = [r for r in rows if r[1] == jobs]
             worst = max(o["seconds"] / b["seconds"] for _, _, o, b in mine)
             peak = max(o["peak_mb"] for _, _, o, _ in mine)
             growth = mine[-1][2]["peak_mb"] - mine[0][2]["peak_mb"]
-            print(f"jobs {jobs}: worst ratio {worst:.2f} (target <= 2.5); peak memory {peak:.0f} MB (target < 1536 MB); "
-                  f"peak grew {growth:+.0f} MB from {mine[0][0]:,} to {mine[-1][0]:,} sentences")
-        return 0
+            ok = worst <= TARGET_RATIO and peak < TARGET_MB
+            missed += not ok
+            print(f"jobs {jobs}: worst ratio {worst:.2f} (target <= {TARGET_RATIO}); peak memory {peak:.0f} MB "
+                  f"(target < {TARGET_MB} MB); peak grew {growth:+.0f} MB from {mine[0][0]:,} to {mine[-1][0]:,} "
+                  f"sentences: {'met' if ok else 'MISSED'}")
+        print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        return 1 if missed else 0
 
 
 if __name__ == "__main__":

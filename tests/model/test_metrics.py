@@ -53,3 +53,28 @@ def test_best_threshold_with_beta_below_one_favours_precision():
     assert th >= t1
     prec = lambda t: (y & (p >= t)).sum() / max(1, (p >= t).sum())
     assert prec(th) >= prec(t1)
+
+
+def test_precision_threshold_gives_the_most_recall_at_the_target_precision():
+    from slant.model.metrics import precision_threshold
+
+    # ranked: 12 positives, then alternating noise; precision over the top k falls as k grows
+    p = np.linspace(0.99, 0.01, 40)
+    y = np.r_[np.ones(12), np.tile([1, 0], 4), np.zeros(20)].astype(bool)
+    t = precision_threshold(p, y, 0.8)
+    chosen = p >= t
+    assert (y & chosen).sum() / chosen.sum() >= 0.8
+    # one more sentence (the next lower cut) would drop below the target
+    k = int(chosen.sum())
+    assert y[:k + 1].sum() / (k + 1) < 0.8 or not y[k]
+    assert precision_threshold(p, y, 0.99, min_tp=14) is None  # 13 clean positives, then noise
+    assert precision_threshold(p, ~y, 0.8) is None  # positives ranked last: never reached
+
+
+def test_precision_threshold_needs_enough_true_positives():
+    from slant.model.metrics import precision_threshold
+
+    p = np.array([0.9, 0.8, 0.7, 0.2, 0.1])
+    y = np.array([1, 1, 1, 0, 0], dtype=bool)
+    assert precision_threshold(p, y, 0.8, min_tp=3) == pytest.approx(0.45)
+    assert precision_threshold(p, y, 0.8, min_tp=4) is None

@@ -63,9 +63,13 @@ def _cv_section(est):
     p, r, f = prf(tp, fp, fn)
     scored = [c for c in cats.values() if c["support"] > 0]
     macro = {k: round(float(np.mean([c[k] for c in scored])) if scored else 0.0, 4) for k in ("precision", "recall", "f1")}
+    off = est.off_
     return {
         "folds": int(est.n_splits_),
-        "note": "out-of-fold predictions; thresholds are tuned on the same predictions",
+        "note": "out-of-fold predictions; thresholds are tuned on the same predictions"
+                + ("; not_predicted: categories whose out-of-fold precision never reached the model's "
+                   "min_precision, so the model never ticks them (annotators label them unaided)" if off else ""),
+        **({"not_predicted": off} if off else {}),
         "categories": cats,
         "micro": {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)},
         "macro": macro,

@@ -27,8 +27,9 @@ from slant.model.evidence import Contrast, valid_span
 from slant.model.explain import explain_rows
 from slant.model.features import NgramFeatures, Scorer
 from slant.model.linear import DUAL_TOL, NBLogisticRegression, binarize_labels
-from slant.model.metrics import best_threshold, binary_scores
+from slant.model.metrics import binary_scores
 from slant.model.spantagger import SpanTagger
+from slant.model.thresholds import OFF, calibrate, choose_threshold
 
 __all__ = ["DEFAULT_PARAMS", "SlantClassifier"]
 
@@ -67,7 +68,10 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     `encoder_classes_`; `cv_scores_` then holds the held-out figures). Explanation spans
     still come from the linear model. Minutes per epoch on a CPU instead of seconds.
 
-    `threshold_beta`: thresholds maximise out-of-fold F-beta (1: F1, the default). With
+    `threshold_beta`: thresholds maximise out-of-fold F-beta (1: F1, the default).
+    `min_precision` (None: off): each threshold is raised to the lowest cut whose
+    out-of-fold precision reaches it; a category that cannot reach it is not predicted
+    (threshold `OFF`, listed in `off_`). With
     `span_model` on and marked spans, a `SpanTagger` marks where each span category sits
     (its spans replace the explanations); attribution is decided over the sources found.
 
@@ -77,7 +81,8 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, classes=None, word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2,
                  max_char_features=300_000, cue_weight=1.0, lexicons=None, linear="nb-logistic", C=1.0,
                  class_weight="balanced", cv=5, random_state=0, max_spans=3, n_jobs=None, span_contrast=2.0,
-                 span_C=4.0, encoder=None, encoder_epochs=1.0, encoder_holdout=0.1, span_model=True, threshold_beta=1.0):
+                 span_C=4.0, encoder=None, encoder_epochs=1.0, encoder_holdout=0.1, span_model=True, threshold_beta=1.0,
+                 min_precision=None):
         self.classes = classes
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -99,6 +104,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         self.encoder_holdout = encoder_holdout
         self.span_model = span_model
         self.threshold_beta = threshold_beta
+        self.min_precision = min_precision
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -240,28 +246,9 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
                 test, cols, scores = got
                 oof[np.ix_(test, cols)] = scores
 
-        self.calibration_ = np.zeros((K, 2))
-        self.thresholds_ = np.full(K, 0.5)
-        self.cv_scores_ = {}
-        self.cv_pred_ = np.zeros((n, K), dtype=bool)  # out-of-fold decisions; not saved
-        for j in range(K):
-            yj = Y[:, j].astype(bool)
-            if j in active and splitter is not None:
-                cal = LogisticRegression(C=1e4).fit(oof[:, [j]], yj)
-                a, b = float(cal.coef_[0, 0]), float(cal.intercept_[0])
-                p = 1 / (1 + np.exp(-(a * oof[:, j] + b)))
-                t, _ = best_threshold(p, yj.astype(int), self.threshold_beta)
-                self.calibration_[j] = (a, b)
-                self.thresholds_[j] = t
-                self.cv_scores_[classes[j]] = {**binary_scores(p >= t, yj), "threshold": t}
-                self.cv_pred_[:, j] = p >= t
-            else:
-                # Constant classes: always or never predicted, probability = base rate.
-                rate = (pos[j] + 0.5) / (n + 1)
-                self.calibration_[j] = (0.0, float(np.log(rate / (1 - rate))))
-                self.thresholds_[j] = 0.5
-                self.cv_scores_[classes[j]] = {**binary_scores(np.full(n, rate >= 0.5), yj), "threshold": 0.5}
-                self.cv_pred_[:, j] = rate >= 0.5
+        self.calibration_, self.thresholds_, scores, self.cv_pred_ = calibrate(  # cv_pred_: not saved
+            oof, Y, active, splitter is not None, self.threshold_beta, getattr(self, "min_precision", None))
+        self.cv_scores_ = {classes[j]: s for j, s in scores.items()}
 
         self.coef_ = np.zeros((K, Xf.shape[1]))
         self.intercept_ = np.zeros(K)
@@ -281,6 +268,11 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             labels = [[classes[j] for j in np.flatnonzero(row)] for row in Y]
             self.span_tagger_ = SpanTagger(categories=tuple(c for c in classes if c in marked)).fit(texts, labels, spans)
         return self
+
+    @property
+    def off_(self):
+        """Categories never predicted: their out-of-fold precision never reached `min_precision`."""
+        return [str(c) for c, t in zip(self.classes_, self.thresholds_) if t >= OFF]
 
     def _check_encoder(self):
         """Encoder settings, checked before the (long) n-gram fit rather than after it."""
@@ -318,7 +310,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             Z = np.column_stack([E[:, j], oof[held, j]])
             stack = LogisticRegression(C=1.0).fit(Z, yj)
             p = stack.predict_proba(Z)[:, 1]
-            t, _ = best_threshold(p, yj.astype(int), self.threshold_beta)
+            t = choose_threshold(p, yj, self.threshold_beta, getattr(self, "min_precision", None))
             self.stack_[j] = (*stack.coef_[0], stack.intercept_[0])
             self.thresholds_[j] = t
             self.cv_scores_[self.classes_[j]] = {**binary_scores(p >= t, yj), "threshold": t}
@@ -354,7 +346,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             proba[:, cols] = 1 / (1 + np.exp(-z))
         spans = None
         if explain:
-            rows = [np.flatnonzero(r) for r in proba >= self.thresholds_]
+            rows = [np.flatnonzero(r) for r in self._decide(proba)]
             spans = explain_rows(self, scorer, texts, batch, rows)
         return scores, proba, spans
 
@@ -367,6 +359,9 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     def _calibrate(self, scores):
         a, b = self.calibration_[:, 0], self.calibration_[:, 1]
         return 1 / (1 + np.exp(-(scores * a + b)))
+
+    def _decide(self, proba):
+        return (proba >= self.thresholds_) & (self.thresholds_ < OFF)
 
     def predict_proba(self, X):
         """Calibrated probability per class, shape ``(n_sentences, n_classes)``."""
@@ -407,9 +402,9 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         texts = as_texts(X)
         _, proba, spans = self._run(texts, explain)
-        chosen = proba >= self.thresholds_
+        chosen = self._decide(proba)
         if getattr(self, "span_tagger_", None) is not None:
-            chosen, spans = apply_tagger(self.span_tagger_, texts, self.classes_, proba, chosen, spans, explain)
+            chosen, spans = apply_tagger(self.span_tagger_, texts, self.classes_, proba, chosen, spans)
         return proba, chosen, spans
 
     def __getstate__(self):

@@ -6,7 +6,7 @@ gate and the learning curve all count through `prf`.
 
 import numpy as np
 
-__all__ = ["best_threshold", "binary_scores", "chance_f1", "char_overlap", "counts", "prf", "span_prf"]
+__all__ = ["best_threshold", "binary_scores", "chance_f1", "char_overlap", "counts", "precision_threshold", "prf", "span_prf"]
 
 
 def prf(tp, fp, fn):
@@ -51,6 +51,25 @@ def best_threshold(p, y, beta=1.0):
     nxt = ps[best + 1] if best + 1 < len(ps) else 0.0
     t = float((ps[best] + nxt) / 2)
     return float(np.clip(t, 0.05, 0.95)), float(f1[best])
+
+
+def precision_threshold(p, y, target, min_tp=10):
+    """The lowest probability cut whose out-of-fold precision (over every sentence at or
+    above it) reaches `target`, i.e. the most recall at that precision; None when no cut
+    reaches it with at least `min_tp` true positives (the category is then not predicted:
+    a pre-label that is wrong more often than `target` allows costs annotators more than it
+    saves)."""
+    y = np.asarray(y, dtype=bool)
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    tp = np.cumsum(ys)
+    prec = tp / np.arange(1, len(ys) + 1)
+    ok = (prec >= target) & (tp >= min_tp) & np.r_[ps[1:] != ps[:-1], True]  # only cut between distinct values
+    if not ok.any():
+        return None
+    k = int(np.flatnonzero(ok)[-1])
+    nxt = ps[k + 1] if k + 1 < len(ps) else 0.0
+    return float(np.clip((ps[k] + nxt) / 2, 0.05, 0.999))
 
 
 def chance_f1(pred, gold):

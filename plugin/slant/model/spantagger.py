@@ -18,9 +18,6 @@ features persist with skops (no pickle) and need no extra dependency; runs of to
 above a threshold tuned on held-out documents are what a reviewer needs.
 """
 
-import re
-from functools import lru_cache
-
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction import FeatureHasher
@@ -28,100 +25,12 @@ from sklearn.linear_model import LogisticRegression
 
 from slant.model.lexicons import load_lexicons
 from slant.model.metrics import span_prf
-from slant.text.tokens import tokens, word_spans
+from slant.model.tokenfeatures import N_FEATURES, lexicon_families, token_matrix, token_table
 
-__all__ = ["ATTRIBUTION", "SpanTagger"]
+__all__ = ["ATTRIBUTION", "SpanTagger", "is_cue"]
 
 ATTRIBUTION = ("attribution_named", "attribution_vague")
-_N_FEATURES = 1 << 18
-_QUOTES = "\"“”‘’«»'"
 _VAGUE_DETS = frozenset("a an some many several one two three few most other others certain unnamed anonymous".split())
-
-
-@lru_cache(maxsize=1 << 17)
-def _shape(word):
-    s = re.sub(r"[A-Z]", "X", word)
-    s = re.sub(r"[a-z]", "x", s)
-    s = re.sub(r"\d", "d", s)
-    return re.sub(r"(.)\1+", r"\1\1", s)
-
-
-class _Lex:
-    """Lexicon families by word and by phrase (up to three words)."""
-
-    def __init__(self):
-        self.words, self.phrases = {}, {}
-        for family, entries in load_lexicons().items():
-            for e in entries:
-                parts = tuple(e.split())
-                table = self.words if len(parts) == 1 else self.phrases
-                table.setdefault(parts[0] if len(parts) == 1 else parts, set()).add(family)
-
-    def families(self, words):
-        out = [set(self.words.get(w, ())) for w in words]
-        for n in (2, 3):
-            for i in range(len(words) - n + 1):
-                fam = self.phrases.get(tuple(words[i:i + n]))
-                if fam:
-                    for k in range(i, i + n):
-                        out[k] |= fam
-        return out
-
-
-_LEX = None
-
-
-def _lexicon():
-    global _LEX
-    if _LEX is None:
-        _LEX = _Lex()
-    return _LEX
-
-
-def token_table(text):
-    """``(spans, words, feature lists)`` of a sentence's word tokens (punctuation-only
-    tokens dropped)."""
-    low, words = tokens(text)
-    raw = list(word_spans(text, words))
-    keep = [k for k, w in enumerate(words) if w]
-    spans = [raw[k] for k in keep]
-    words = [words[k] for k in keep]
-    fams = _lexicon().families(words)
-    n = len(words)
-    quoted, inside = [], False
-    for k, (s, e) in enumerate(spans):
-        before = text[spans[k - 1][1]:s] if k else text[:s]
-        opens = any(c in _QUOTES for c in before)
-        if opens:
-            inside = not inside if any(c in "\"'" for c in before) else any(c in "“‘«" for c in before)
-        quoted.append(inside)
-        after = text[e:spans[k + 1][0]] if k + 1 < n else text[e:]
-        if any(c in "”’»" for c in after) or (inside and any(c in "\"'" for c in after)):
-            inside = False
-    feats = []
-    for k, w in enumerate(words):
-        s, e = spans[k]
-        orig = text[s:e]
-        f = [f"w={w}", f"sh={_shape(orig)}", f"p3={w[:3]}", f"x3={w[-3:]}", f"x2={w[-2:]}"]
-        if orig[:1].isupper():
-            f.append("cap" if k else "cap0")
-        if orig.isupper() and len(orig) > 1:
-            f.append("allcap")
-        if quoted[k]:
-            f.append("inq")
-        for d in (-2, -1, 1, 2):
-            j = k + d
-            f.append(f"w{d:+d}={words[j] if 0 <= j < n else '<s>' if j < 0 else '</s>'}")
-            if 0 <= j < n:
-                f.extend(f"f{d:+d}={fam}" for fam in fams[j])
-                if text[spans[j][0]:spans[j][0] + 1].isupper():
-                    f.append(f"cap{d:+d}")
-        f.append(f"b-={words[k - 1] if k else '<s>'}|{w}")
-        f.append(f"b+={w}|{words[k + 1] if k + 1 < n else '</s>'}")
-        f.extend(f"fam={fam}" for fam in fams[k])
-        f.append(f"pos={min(k, 5)}" if k < 6 else ("pos=end" if k >= n - 2 else "pos=mid"))
-        feats.append(f)
-    return spans, words, feats
 
 
 def _inside(spans, gold):
@@ -181,7 +90,7 @@ def _source_features(text, start, end):
         f.append("vague_det")
     if low and low[-1].endswith("s") and not words[-1][:1].isupper():
         f.append("plural_common")
-    fams = _lexicon().families(low)
+    fams = lexicon_families(low)
     f.extend(f"fam={x}" for fam in fams for x in fam)
     if text[max(0, start - 1):start] in ("'", "’") or "'s" in text[start:end] or "’s" in text[start:end]:
         f.append("possessive")
@@ -209,7 +118,7 @@ class SpanTagger(BaseEstimator):
 
     def fit(self, texts, labels, spans):
         """`labels`: category ids per sentence; `spans`: per sentence ``[{start, end, label}]``."""
-        hasher = FeatureHasher(n_features=_N_FEATURES, input_type="string", alternate_sign=False)
+        hasher = FeatureHasher(n_features=N_FEATURES, input_type="string", alternate_sign=False)
         rows = {t: ([], []) for t in self._targets()}
         src_feats, src_y = [], []
         counts = dict.fromkeys(rows, 0)
@@ -231,7 +140,7 @@ class SpanTagger(BaseEstimator):
                 y.extend(_inside(tok_spans, [(a, b) for a, b, _ in gold]))
                 if target == "attribution":
                     for a, b, lab in gold:
-                        if not _is_cue(text[a:b]):
+                        if not is_cue(text[a:b]):
                             src_feats.append(_source_features(text, a, b))
                             src_y.append(lab == "attribution_named")
         self.models_ = {}
@@ -241,7 +150,7 @@ class SpanTagger(BaseEstimator):
             if counts[target] < self.min_sentences or y.all() or not y.any():
                 continue
             model = LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced", max_iter=200)
-            model.fit(hasher.transform(X), y)
+            model.fit(token_matrix(X), y)
             self.models_[target] = model
             self.cuts_[target] = 0.5
         self.source_model_ = None
@@ -253,7 +162,7 @@ class SpanTagger(BaseEstimator):
 
     @property
     def _hasher(self):
-        return FeatureHasher(n_features=_N_FEATURES, input_type="string", alternate_sign=False)
+        return FeatureHasher(n_features=N_FEATURES, input_type="string", alternate_sign=False)
 
     def covers(self, label):
         target = "attribution" if label in ATTRIBUTION else label
@@ -281,7 +190,7 @@ class SpanTagger(BaseEstimator):
         out = [([], None)] * len(texts)
         if not jobs:
             return out
-        X = self._hasher.transform(feats_all).tocsr()
+        X = token_matrix(feats_all)
         probs = [{} for _ in jobs]
         for target in self.models_:
             need = [k for k, job in enumerate(jobs) if any(self._target(lab) == target for lab in job[1])]
@@ -313,21 +222,20 @@ class SpanTagger(BaseEstimator):
             runs = _runs(probs_by_target[target], words, self.cuts_[target])
             if target != "attribution":
                 for k, j, w in runs:
-                    a, b = tok_spans[k][0], tok_spans[j][1]
-                    a, b = _widen_quotes(text, a, b) if lab == "scare_quotes" else (a, b)
+                    a, b = tok_spans[k][0], tok_spans[j][1]  # scare quotes: snapped to their marks in `consistency`
                     out.append({"start": a, "end": b, "label": lab, "text": text[a:b], "weight": round(w, 4)})
                 continue
             attribution, cues = set(), []
             for k, j, w in runs:
                 # A run like "Supporters said" is a source and its cue: the reporting words
                 # at either edge become their own span, as annotators mark them.
-                while k <= j and _is_cue(words[k]):
+                while k <= j and is_cue(words[k]):
                     cues.append((tok_spans[k][0], tok_spans[k][1], w))
                     k += 1
-                while j >= k and _is_cue(words[j]):
+                while j >= k and is_cue(words[j]):
                     cues.append((tok_spans[j][0], tok_spans[j][1], w))
                     j -= 1
-                if k > j or _is_cue(text[tok_spans[k][0]:tok_spans[j][1]]):
+                if k > j or is_cue(text[tok_spans[k][0]:tok_spans[j][1]]):
                     if k <= j:
                         cues.append((tok_spans[k][0], tok_spans[j][1], w))
                     continue
@@ -377,7 +285,7 @@ class SpanTagger(BaseEstimator):
 _CUE = None
 
 
-def _is_cue(phrase):
+def is_cue(phrase):
     """A reporting verb or cue ("said", "according to", "told reporters"), not a source."""
     global _CUE
     if _CUE is None:
@@ -387,13 +295,3 @@ def _is_cue(phrase):
     return bool(words) and all(w in _CUE or w in ("that", "in", "a", "statement", "reporters", "on") for w in words) \
         and any(w in _CUE for w in words)
 
-
-def _widen_quotes(text, a, b):
-    """A scare quote's span includes its quotation marks."""
-    while a > 0 and text[a - 1] in _QUOTES:
-        a -= 1
-    while b < len(text) and text[b] in _QUOTES + ",.":
-        if text[b] in ",." and not (b + 1 < len(text) and text[b + 1] in _QUOTES):
-            break
-        b += 1
-    return a, b

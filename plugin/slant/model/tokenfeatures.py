@@ -1,0 +1,185 @@
+"""Token features of the span model (`slant.model.spantagger`): per word token, the hashed
+columns of its features (the word, its shape and affixes, capitals, quotation context, the
+words and lexicon families around it, bigrams, position).
+
+Each feature string is hashed once per process (the same murmurhash and column as
+scikit-learn's `FeatureHasher`, so models trained either way read the same matrix), and
+a token's own and context columns are memoised per distinct token: building and hashing
+~20 strings for every token was half of `slant analyze`'s time with the span model.
+"""
+
+import re
+from functools import lru_cache
+from itertools import accumulate, chain
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import murmurhash3_32
+
+from slant.model.lexicons import load_lexicons
+from slant.text.tokens import tokens, word_spans
+
+__all__ = ["N_FEATURES", "lexicon_families", "token_matrix", "token_table"]
+
+N_FEATURES = 1 << 18
+_QUOTES = "\"“”‘’«»'"
+
+
+@lru_cache(maxsize=1 << 17)
+def _shape(word):
+    s = re.sub(r"[A-Z]", "X", word)
+    s = re.sub(r"[a-z]", "x", s)
+    s = re.sub(r"\d", "d", s)
+    return re.sub(r"(.)\1+", r"\1\1", s)
+
+
+class _Lex:
+    """Lexicon families by word and by phrase (up to three words)."""
+
+    def __init__(self):
+        self.words, self.phrases = {}, {}
+        for family, entries in load_lexicons().items():
+            for e in entries:
+                parts = tuple(e.split())
+                table = self.words if len(parts) == 1 else self.phrases
+                table.setdefault(parts[0] if len(parts) == 1 else parts, set()).add(family)
+
+    def families(self, words):
+        out = [set(self.words.get(w, ())) for w in words]
+        for n in (2, 3):
+            for i in range(len(words) - n + 1):
+                fam = self.phrases.get(tuple(words[i:i + n]))
+                if fam:
+                    for k in range(i, i + n):
+                        out[k] |= fam
+        return out
+
+
+_LEX = None
+
+
+def lexicon_families(words):
+    """Per word, the lexicon families it belongs to, alone or in a phrase of up to three words."""
+    global _LEX
+    if _LEX is None:
+        _LEX = _Lex()
+    return _LEX.families(words)
+
+
+_COLS = {}  # (feature kind, value) -> hashed column: each feature string is hashed once per process
+
+
+def _col(kind, value):
+    """The `FeatureHasher` column of the feature ``kind + value`` (same murmurhash, same
+    column), memoised: per-token feature strings built and hashed anew for every token cost
+    half of `slant analyze`'s time with the span model."""
+    key = (kind, value)
+    j = _COLS.get(key)
+    if j is None:
+        if len(_COLS) > 1 << 21:
+            _COLS.clear()
+        j = _COLS[key] = abs(murmurhash3_32(kind + value, seed=0)) % N_FEATURES
+    return j
+
+
+_TOKEN = {}  # (original form, word, first?, families) -> (own columns, columns seen from each neighbour)
+
+
+def _token_cols(orig, w, first, fams):
+    """A token's own feature columns and, per context offset, the columns its neighbour
+    `d` tokens away gets from it; memoised per distinct token (tokens repeat)."""
+    key = (orig, w, first, fams)
+    got = _TOKEN.get(key)
+    if got is None:
+        if len(_TOKEN) > 1 << 20:
+            _TOKEN.clear()
+        own = [_col("w=", w), _col("sh=", _shape(orig)), _col("p3=", w[:3]), _col("x3=", w[-3:]), _col("x2=", w[-2:])]
+        if orig[:1].isupper():
+            own.append(_col("cap0" if first else "cap", ""))
+        if orig.isupper() and len(orig) > 1:
+            own.append(_col("allcap", ""))
+        own.extend(_col("fam=", fam) for fam in fams)
+        ctx = {}
+        for d, wk, fk, ck in _CTX:
+            c = [_col(wk, w), *(_col(fk, fam) for fam in fams)]
+            if orig[:1].isupper():
+                c.append(_col(ck, ""))
+            ctx[-d] = tuple(c)  # what the token k = j - d, d away from this one, sees
+        got = _TOKEN[key] = (tuple(own), ctx)
+    return got
+
+
+def _quoted(text, spans):
+    """Per token: is it inside quotation marks?"""
+    n = len(spans)
+    if not any(c in text for c in _QUOTES):
+        return [False] * n
+    quoted, inside = [], False
+    for k, (s, e) in enumerate(spans):
+        before = text[spans[k - 1][1]:s] if k else text[:s]
+        if any(c in _QUOTES for c in before):
+            inside = not inside if any(c in "\"'" for c in before) else any(c in "“‘«" for c in before)
+        quoted.append(inside)
+        after = text[e:spans[k + 1][0]] if k + 1 < n else text[e:]
+        if any(c in "”’»" for c in after) or (inside and any(c in "\"'" for c in after)):
+            inside = False
+    return quoted
+
+
+# Context offsets with their feature kinds; the columns of the position features (the
+# first six tokens, then "mid" and "end") and of a missing neighbour ("<s>", "</s>").
+_CTX = ((-2, "w-2=", "f-2=", "cap-2"), (-1, "w-1=", "f-1=", "cap-1"), (1, "w+1=", "f+1=", "cap+1"), (2, "w+2=", "f+2=", "cap+2"))
+_POS = [*(_col("pos=", str(k)) for k in range(6)), _col("pos=", "mid"), _col("pos=", "end")]
+_EDGE = {d: (_col(wk, "<s>" if d < 0 else "</s>"),) for d, wk, _, _ in _CTX}
+
+
+def token_table(text):
+    """``(spans, words, rows)`` of a sentence's word tokens (punctuation-only tokens
+    dropped): per token, the hashed columns of its features (the word, its shape and
+    affixes, capitals, quotation context, the words and lexicon families around it,
+    bigrams, position); `token_matrix` stacks rows into the tagger's input."""
+    _, words = tokens(text)
+    raw = word_spans(text, words)
+    keep = [k for k, w in enumerate(words) if w]
+    spans = [raw[k] for k in keep]
+    words = [words[k] for k in keep]
+    fams = lexicon_families(words)
+    n = len(words)
+    quoted = _quoted(text, spans)
+    info = [_token_cols(text[s:e], w, k == 0, tuple(sorted(f)) if f else ()) for k, ((s, e), w, f) in
+            enumerate(zip(spans, words, fams))]
+    padded = ["<s>", *words, "</s>"]
+    pairs = [_pair(padded[k], padded[k + 1]) for k in range(n + 1)]  # ("b+" of the left word, "b-" of the right)
+    inq, rows = _col("inq", ""), []
+    for k in range(n):
+        row = [*info[k][0], pairs[k][1], pairs[k + 1][0], _POS[k] if k < 6 else _POS[-1 if k >= n - 2 else -2]]
+        if quoted[k]:
+            row.append(inq)
+        for d in (-2, -1, 1, 2):
+            j = k + d
+            row.extend(info[j][1][-d] if 0 <= j < n else _EDGE[d])
+        rows.append(row)
+    return spans, words, rows
+
+
+_PAIRS = {}
+
+
+def _pair(a, b):
+    """The columns of the bigram ``a|b`` as the left word's "b+" and the right word's "b-"."""
+    got = _PAIRS.get((a, b))
+    if got is None:
+        if len(_PAIRS) > 1 << 21:
+            _PAIRS.clear()
+        got = _PAIRS[(a, b)] = (_col("b+=", f"{a}|{b}"), _col("b-=", f"{a}|{b}"))
+    return got
+
+
+def token_matrix(rows):
+    """The sparse matrix (one row per token, counts per hashed column) of `token_table` rows:
+    what `FeatureHasher` gives for the same feature strings."""
+    indptr = np.fromiter(accumulate(map(len, rows), initial=0), dtype=np.int64, count=len(rows) + 1)
+    indices = np.fromiter(chain.from_iterable(rows), dtype=np.int32, count=int(indptr[-1]))
+    X = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rows), N_FEATURES))
+    X.sum_duplicates()
+    return X
