@@ -8,7 +8,7 @@ from label_studio_sdk.label_interface import LabelInterface
 from slant.cli.main import main
 from slant.errors import InputError, StudioError
 from slant.loop.prelabel import Batch
-from slant.loop.push import ConsoleProgress, _prefetched, count_documents, push
+from slant.loop.push import ConsoleProgress, PushResult, _prefetched, count_documents, push
 from slant.studio.client import connect
 from slant.studio.projects import REVIEW_VIEW_TITLE
 from slant.text.documents import read_documents
@@ -95,13 +95,29 @@ def test_prefetched_keeps_order_and_raises_worker_errors():
     assert len(produced) == settled <= 4
 
 
-def test_console_progress_plain_lines(capsys, tax):
+def test_console_progress_plain_lines_in_the_summary_wording(capsys, tax):
     import io
 
     stream = io.StringIO()
-    with ConsoleProgress(stream) as show:
-        show(Batch([], documents=1, sentences=7, duplicates=2), 5)
-    assert stream.getvalue() == "push: 1 documents, 7 sentences read, 5 new tasks, 2 duplicates\n"
+    with ConsoleProgress(stream, total=3, interval=0) as show:
+        show(Batch([], documents=1, sentences=1, duplicates=2), 1)
+    assert stream.getvalue() == "pushing: 1 of 3 documents, 1 sentence, 1 new task, 2 duplicates skipped so far\n"
+
+
+def test_a_short_push_prints_its_counts_once(capsys, tax):
+    import io
+
+    # the summary follows: a push shorter than the interval prints no progress line repeating it
+    stream = io.StringIO()
+    with ConsoleProgress(stream, total=1) as show:
+        show(Batch([], documents=1, sentences=7, duplicates=0), 7)
+    assert stream.getvalue() == ""
+
+
+def test_push_summary_counts_in_words():
+    result = PushResult(project_id=3, project_title="p", project_url="u", created=False, config_updated=False,
+                        documents=1, sentences=1, new_tasks=0, duplicates=1, model_version="m", model_version_set=True)
+    assert "1 document, 1 sentence, 0 new tasks, 1 duplicate skipped" in result.summary()
 
 
 def test_count_documents_sizes_the_progress_bar(tmp_path):

@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
+from slant._words import counted
 from slant.cli.common import (
     add_models_option,
     add_output_option,
@@ -29,7 +30,7 @@ def _cmd_model_build(args):
     model = build_default_model(taxonomy=load_taxonomy(args.taxonomy), out=args.out, cache_dir=cache_dir(), force=True)
     cv = model.card["cv"]
     where = args.out or "the cache"
-    print(f"built {model.model_version} from {model.card['training_data']['sentences']} seed sentences into {where}; "
+    print(f"built {model.model_version} from {counted(model.card['training_data']['sentences'], 'seed sentence')} into {where}; "
           f"cross-validated macro F1 {cv['macro']['f1']:.3f}, micro F1 {cv['micro']['f1']:.3f}")
     return 0
 
@@ -45,7 +46,7 @@ def _cmd_analyze(args):
     model = load_model(args.model, taxonomy=load_taxonomy(args.taxonomy), cache_dir=cache_dir())
     counts = analyze(args.files, model=model, fmt=args.format, out=args.out, batch_size=args.batch_size, jobs=args.jobs)
     if args.out not in (None, "-"):
-        print(f"wrote {args.out}: {counts['sentences']} sentences from {counts['documents']} documents, "
+        print(f"wrote {args.out}: {counted(counts['sentences'], 'sentence')} from {counted(counts['documents'], 'document')}, "
               f"{counts['labelled']} with a category", file=sys.stderr)
     return 0
 
@@ -123,7 +124,7 @@ def _cmd_evaluate(args):
     check_output(args.out)
 
     def fold_done(fold, folds, held_out, seconds):
-        print(f"fold {fold}/{folds}: trained and scored {held_out:,} held-out sentences in {seconds:,.1f} s", file=sys.stderr, flush=True)
+        print(f"fold {fold}/{folds}: trained and scored {counted(held_out, 'held-out sentence', sep=True)} in {seconds:,.1f} s", file=sys.stderr, flush=True)
 
     report = evaluate_files(args.files, taxonomy=load_taxonomy(args.taxonomy), model=args.model, cv=args.cv,
                             base=args.base, cache_dir=cache_dir(), combine=args.combine, params=params, progress=fold_done)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from slant._words import counted
 from slant.errors import InputError
 from slant.studio.lsformat import task_data
 
@@ -67,9 +68,9 @@ class Selection:
 
     def summary(self):
         if not self.items:
-            return f"selected nothing: {self.scored} new sentences scored ({self.duplicates} already in the project)"
+            return f"selected nothing: {counted(self.scored, 'new sentence')} scored ({self.duplicates} already in the project)"
         s = [d["informativeness"] for d in self.items]
-        return (f"selected {len(self.items)} of {self.scored} new sentences by {self.strategy} "
+        return (f"selected {len(self.items)} of {counted(self.scored, 'new sentence')} by {self.strategy} "
                 f"(informativeness {min(s):.3f} to {max(s):.3f}; {self.duplicates} already in the project)")
 
 

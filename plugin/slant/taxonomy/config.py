@@ -8,6 +8,7 @@ Markdown table of docs/taxonomy.md (`render_docs`).
 
 from xml.etree import ElementTree as ET
 
+from slant._words import counted
 from slant.taxonomy.core import CHOICES_NAME, NOTE_NAME, SPANS_NAME, TEXT_NAME
 
 __all__ = ["PALETTE", "render_config", "render_docs"]
@@ -71,5 +72,6 @@ def render_docs(taxonomy):
                 f"| {_md_cell(gnames[c.group])} | `{c.id}` | {_md_cell(c.name)} | {c.level} | "
                 f"{c.hotkey or '-'} | {_md_cell(ptc)} | {_md_cell(c.description)} |"
             )
-    head = f"Taxonomy `{taxonomy.id}` version {taxonomy.version}: {len(taxonomy.categories)} categories in {len(taxonomy.groups)} groups."
+    head = (f"Taxonomy `{taxonomy.id}` version {taxonomy.version}: {counted(len(taxonomy.categories), 'category', 'categories')} "
+            f"in {counted(len(taxonomy.groups), 'group')}.")
     return head + "\n\n" + "\n".join(lines) + "\n"
