@@ -5,6 +5,7 @@ from pathlib import Path
 
 from slant._words import counted
 from slant.cli.common import (
+    MODEL_HELP,
     add_models_option,
     add_output_option,
     add_taxonomy_option,
@@ -13,6 +14,7 @@ from slant.cli.common import (
     check_output_dir,
     models_dir,
     models_flag,
+    pick_model,
     write_out,
 )
 from slant.errors import SlantError
@@ -38,12 +40,11 @@ def _cmd_model_build(args):
 def _cmd_analyze(args):
     from slant.loop.analyze import analyze
     from slant.loop.push import check_inputs
-    from slant.model.seed import load_model
     from slant.taxonomy.core import load_taxonomy
 
     check_output(args.out)
     check_inputs(args.files)  # before the model, which may take a while to build
-    model = load_model(args.model, taxonomy=load_taxonomy(args.taxonomy), cache_dir=cache_dir())
+    model = pick_model(args, load_taxonomy(args.taxonomy))
     counts = analyze(args.files, model=model, fmt=args.format, out=args.out, batch_size=args.batch_size, jobs=args.jobs)
     if args.out not in (None, "-"):
         print(f"wrote {args.out}: {counted(counts['sentences'], 'sentence')} from {counted(counts['documents'], 'document')}, "
@@ -164,7 +165,8 @@ def add_model(sub):
 
     p = sub.add_parser("analyze", help="label the sentences of documents, with the words that drove each label")
     p.add_argument("files", nargs="+", metavar="FILE", help=".txt, .md, .html or .jsonl documents")
-    p.add_argument("--model", metavar="DIR", help="model directory (default: the built-in seed model)")
+    p.add_argument("--model", metavar="DIR|VERSION", help=MODEL_HELP)
+    add_models_option(p)
     add_taxonomy_option(p)
     p.add_argument("--format", choices=["table", "jsonl", "html"], default="table")
     add_output_option(p, "write here instead of standard output")
