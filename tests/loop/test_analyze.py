@@ -153,8 +153,9 @@ def test_table_output(default_model, article, tmp_path):
     out = tmp_path / "table.txt"
     analyze([article], model=default_model, fmt="table", out=out)
     text = out.read_text(encoding="utf-8")
-    assert "Council Slashes Library Hours" in text and "sentence" in text and "labels" in text
+    assert "Council Slashes Library Hours" in text and "- loaded_language " in text and '"shameful' in text
     assert "\x1b[" not in text  # no colour codes in files
+    assert max(len(line) for line in text.splitlines()) <= 80
 
 
 def test_html_page_is_standalone_and_escaped(default_model, article):
