@@ -77,3 +77,19 @@ def test_model_returning_wrong_count_is_a_model_error(doc, tax, fake_model):
 
     with pytest.raises(ModelError, match=r"model 'fake-1' returned 4 predictions for 5 sentences"):
         tasks_with_predictions(task_data(doc, taxonomy=tax), model=Broken(), taxonomy=tax)
+
+
+def test_tasks_carry_the_review_columns(doc, tax, fake_model):
+    from slant.studio.projects import REVIEW_COLUMNS
+
+    tasks = tasks_with_predictions(task_data(doc, taxonomy=tax), model=fake_model(), taxonomy=tax)
+    for task in tasks:
+        data, pred = task["data"], task["predictions"][0]
+        # the review tab's columns come first among the fields the labeling config does not read
+        assert [k for k in data if k not in ("context_before", "context_after")][:len(REVIEW_COLUMNS)] == list(REVIEW_COLUMNS)
+        assert data["slant_confidence"] == pred["score"]
+        assert 0 <= data["slant_uncertainty"] <= 1
+    flagged = [t["data"] for t in tasks if t["data"]["slant_labels"]]
+    assert flagged and all(d["slant_confidence"] == 0.9 for d in flagged)
+    assert "Loaded language" in flagged[0]["slant_labels"] or "Attribution to a vague source" in flagged[0]["slant_labels"]
+    assert {d["slant_uncertainty"] for d in flagged} == {0.2}

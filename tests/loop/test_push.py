@@ -149,11 +149,17 @@ def test_push_creates_project_and_repush_adds_nothing(label_studio, tmp_path, ta
     assert first.model_version_set and "Harbour push" in first.summary()
     sdk = label_studio.client()
     project = sdk.projects.get(id=first.project_id)
-    assert project.model_version == "fake-1" and project.sampling == "Uncertainty sampling"
+    assert project.model_version == "fake-1" and project.sampling == "Sequential sampling"
     assert "taxonomy rhetoric 1.0.0" in project.description
     views = [v for v in sdk.views.list(project=first.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE]
-    assert len(views) == 1 and views[0].data["ordering"] == ["tasks:predictions_score"]
+    assert len(views) == 1 and views[0].data["ordering"] == ["-tasks:data.slant_uncertainty"]
+    assert "tasks:id" in views[0].data["hiddenColumns"]["explore"]
     assert first.project_url.endswith(f"/projects/{first.project_id}/data?tab={views[0].id}")
+    # the tab lists the least certain sentence first, by the task's own uncertainty field
+    listed = list(sdk.tasks.list(project=first.project_id, view=views[0].id, fields="all", page_size=100))
+    order = [t.data["slant_uncertainty"] for t in listed]
+    assert len(order) == len(sentences) and order == sorted(order, reverse=True) and order[0] > order[-1]
+    assert all(_pred_dict(t.predictions[0])["score"] == t.data["slant_confidence"] for t in listed)
 
     again = push(studio, [article], project="Harbour push", taxonomy=tax, model=model, cache_dir=tmp_path / "cache")
     assert (again.created, again.new_tasks, again.duplicates, again.sentences) == (False, 0, len(sentences), len(sentences))
@@ -161,6 +167,11 @@ def test_push_creates_project_and_repush_adds_nothing(label_studio, tmp_path, ta
     assert (no_cache.new_tasks, no_cache.duplicates) == (0, 2 * len(sentences))
     assert len(_tasks(sdk, first.project_id)) == len(sentences)
     assert len([v for v in sdk.views.list(project=first.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE]) == 1
+
+    # a tab made by an older slant (ordered by prediction score) is brought to the new layout on the next push
+    sdk.views.update(id=views[0].id, project=first.project_id, data={"title": REVIEW_VIEW_TITLE, "ordering": ["tasks:predictions_score"]})
+    push(studio, [article], project="Harbour push", taxonomy=tax, model=model, cache_dir=tmp_path / "cache")
+    assert sdk.views.get(id=views[0].id).data["ordering"] == ["-tasks:data.slant_uncertainty"]
 
     # A task deleted in Label Studio puts the local ledger out of step: it is noticed and
     # exactly that sentence is sent again.
@@ -191,8 +202,8 @@ def test_pushed_predictions_are_valid_and_ordered(label_studio, tmp_path, tax, f
     # The review tab lists the least certain sentence first.
     view = [v for v in sdk.views.list(project=result.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE][0]
     ordered = list(sdk.tasks.list(project=result.project_id, view=view.id, fields="all", page_size=100))
-    scores = [_pred_dict(t.predictions[0])["score"] for t in ordered]
-    assert scores == sorted(scores)
+    unsure = [t.data["slant_uncertainty"] for t in ordered]
+    assert unsure == sorted(unsure, reverse=True)
 
 
 @pytest.mark.integration

@@ -6,8 +6,8 @@ corpus is never held at once). Strategies, each a score in 0..1 (higher = more
 informative):
 
 - ``uncertainty``: 1 - the smallest distance of a category's probability from its
-  threshold, scaled to 0..1 on each side of the threshold (the same number the review
-  queue orders by: prediction score = 1 - uncertainty);
+  threshold, relative to the threshold (`slant.model.slantmodel.uncertainty`; the same
+  number the review queue orders by, in each task's ``slant_uncertainty``);
 - ``margin``: 1 - the smallest raw distance ``|p - threshold|`` over categories;
 - ``entropy``: the mean binary entropy of the categories' probabilities (bits);
 - ``diverse``: uncertainty, but spread out: a pool of the ``pool_factor * N`` most
@@ -28,6 +28,7 @@ import numpy as np
 
 from slant._words import counted
 from slant.errors import InputError
+from slant.model.slantmodel import uncertainty
 from slant.studio.lsformat import task_data
 
 __all__ = ["STRATEGIES", "Selection", "informativeness", "select_informative", "uncertainty_scores"]
@@ -37,9 +38,7 @@ STRATEGIES = ("uncertainty", "margin", "entropy", "diverse")
 
 def uncertainty_scores(proba, thresholds):
     """Per-sentence uncertainty, as `SlantModel.predict` computes it (0 certain .. 1)."""
-    t = np.asarray(thresholds, dtype=float)
-    margin = np.where(proba >= t, (proba - t) / np.maximum(1 - t, 1e-9), (t - proba) / np.maximum(t, 1e-9))
-    return 1.0 - np.clip(margin.min(axis=1), 0.0, 1.0)
+    return uncertainty(np.asarray(proba, dtype=float), thresholds)
 
 
 def informativeness(proba, thresholds, strategy):
