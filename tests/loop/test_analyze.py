@@ -235,7 +235,8 @@ def test_html_in_chromium(default_model, tmp_path):
             page.goto(page_path.as_uri())
             legend = page.locator(".legend li")
             assert legend.count() == len(default_model.taxonomy.categories)
-            assert legend.first.inner_text() == default_model.taxonomy.categories[0].name
+            name, cut = legend.first.inner_text().split("\n")
+            assert name == default_model.taxonomy.categories[0].name and cut.startswith("≥ 0.")
             sentences = page.locator("span.sent")
             assert sentences.count() >= 10
             marks = page.locator("mark.hl")
