@@ -68,3 +68,24 @@ def test_studio_never_shows_its_token_and_builds_project_urls():
     project = Project(id=7, title="Harbor", label_config="<View/>")
     assert studio.project_url(project) == "http://ls.example:8080/projects/7/data"
     assert studio.project_url(7, view_id=3) == "http://ls.example:8080/projects/7/data?tab=3"
+
+
+@pytest.mark.integration
+def test_listing_asks_for_no_page_past_the_last(label_studio, caplog):
+    # the SDK's pager asked for page 2 of a one-page list: a 404 in `slant serve --connect`'s log
+    import logging
+
+    from slant.studio.ml import refresh_live_predictions
+    from slant.studio.projects import ensure_project, project_titles
+    from slant.taxonomy.core import load_taxonomy
+
+    studio = label_studio.studio()
+    project, _, _ = ensure_project(studio, "Pager check", load_taxonomy())
+    studio.sdk.projects.import_tasks(id=project.id, request=[{"text": f"Sentence {i}.", "context_before": "", "context_after": "", "doc_title": ""} for i in range(3)])
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        assert studio.find_project("Pager check").id == project.id
+        assert "Pager check" in project_titles(studio)
+        assert refresh_live_predictions(studio, project.id, "none-yet", chunk=2) == 3
+    requests = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert any("/api/projects/" in m for m in requests) and any("/api/tasks" in m for m in requests)
+    assert not [m for m in requests if "404" in m], requests

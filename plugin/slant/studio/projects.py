@@ -10,7 +10,7 @@ import json
 import re
 
 from slant.errors import DataError, StudioError
-from slant.studio.client import Project
+from slant.studio.client import Project, every_item
 from slant.studio.lsformat import config_names
 from slant.taxonomy.config import render_config
 
@@ -193,7 +193,7 @@ def resolve_project(studio, project):
 
 def project_titles(studio):
     """Titles of every project on the server (for 'did you mean' messages)."""
-    return [p.title or "" for p in studio.call("list projects", lambda: list(studio.sdk.projects.list(page_size=100)))]
+    return [p.title or "" for p in studio.call("list projects", lambda: every_item(studio.sdk.projects.list(page_size=100)))]
 
 
 def user_emails(studio):
