@@ -8,11 +8,12 @@ STAMP := $(VENV)/.slant-installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: help setup encoder test test-unit lint demo chromium bench clean
+.PHONY: help setup encoder test test-quick test-unit lint demo chromium bench clean
 
 help:
 	@echo "make demo   set up and run slant on an embedded Label Studio (Ctrl-C to stop)"
-	@echo "make test   set up (venv, package with extras, Label Studio, chromium) and run all tests"
+	@echo "make test   set up (venv, package with extras, Label Studio, chromium) and run all tests (~30 min, ~2.7 GB venv)"
+	@echo "make test-quick  the same without the heavy optional parts (encoder extra, wheel in a fresh venv)"
 	@echo "make bench  run the benchmarks in benchmarks/"
 
 $(PY):
@@ -53,6 +54,11 @@ chromium:
 test: setup encoder chromium lint
 	@echo "== [4/4] tests (unit, Label Studio integration, browser, slow): this is the long part"
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Everything but the `heavy` marker: no torch install, no wheel in a fresh venv.
+test-quick: setup chromium lint
+	@echo "== tests without the heavy optional parts (-m 'not heavy'): unit, Label Studio integration, browser"
+	$(PY) -m pytest -m "not heavy" $(PYTEST_ARGS)
 
 lint: setup
 	@echo "== [3/4] ruff: lint and import order"

@@ -10,11 +10,12 @@ PKG = Path(__file__).resolve().parents[1] / "plugin" / "slant"
 
 # Which packages each part may import (besides itself). Arrows run one way:
 # cli -> loop/backend -> model/studio/agreement/records -> text -> taxonomy -> errors.
-BASE = {"errors", "_files", "_version"}
+BASE = {"errors", "_files", "_version", "_words"}
 ALLOWED = {
     "errors": set(),
     "_files": {"errors"},
     "_version": set(),
+    "_words": set(),
     "taxonomy": BASE,
     "text": BASE | {"taxonomy"},
     "records": BASE | {"taxonomy", "text"},

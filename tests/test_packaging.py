@@ -42,6 +42,7 @@ def test_wheel_carries_every_subpackage(wheel):
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_installed_wheel_checks_default_taxonomy_outside_repo(wheel, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -59,3 +60,16 @@ def test_installed_wheel_checks_default_taxonomy_outside_repo(wheel, tmp_path):
     assert "ok, taxonomy rhetoric 1.0.0" in done.stdout
     default = subprocess.run([str(py), "-m", "slant", "taxonomy", "check"], cwd=tmp_path, capture_output=True, text=True)
     assert default.returncode == 0, default.stderr
+
+
+def test_heavy_parts_have_their_own_marker_that_make_test_still_runs():
+    import tomllib
+
+    markers = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]["markers"]
+    assert any(m.startswith("heavy:") for m in markers)
+    assert "pytestmark = [pytest.mark.heavy," in (ROOT / "tests" / "model" / "test_encoder.py").read_text(encoding="utf-8")
+    make = (ROOT / "Makefile").read_text(encoding="utf-8")
+    quick = make[make.index("\ntest-quick:"):].split("\n\n")[0]
+    full = make[make.index("\ntest:"):].split("\n\n")[0]
+    assert '-m "not heavy"' in quick and "encoder" not in quick.split("\n")[1]  # no torch install for the quick run
+    assert "not heavy" not in full and "encoder" in full.split("\n")[1]      # the full run (CI) keeps them

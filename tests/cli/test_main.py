@@ -59,3 +59,36 @@ def test_help_imports_no_heavy_library():
             "print(sorted(m for m in ('numpy', 'sklearn', 'scipy', 'jsonschema', 'label_studio_sdk', 'rich') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+@pytest.mark.parametrize("argv, prog, typo, suggestion", [
+    (["anlyze", "a.txt"], "slant", "anlyze", "'analyze'"),
+    (["analyse", "a.txt"], "slant", "analyse", "'analyze'"),
+    (["models", "promte", "v1"], "slant models", "promte", "'promote'"),
+    (["taxonomy", "chek"], "slant taxonomy", "chek", "'check'"),
+], ids=["typo", "british", "models-sub", "taxonomy-sub"])
+def test_a_mistyped_command_gets_the_closest_one(capsys, argv, prog, typo, suggestion):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert f"{prog}: error: unknown command {typo!r}; did you mean {suggestion}?" in err
+    assert "invalid choice" not in err
+
+
+def test_an_unknown_command_with_nothing_close_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["zzzz"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "unknown command 'zzzz'; the commands are taxonomy, agreement" in err
+
+
+def test_a_bad_option_choice_keeps_argparse_message(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "--format", "tabel", "a.txt"])
+    assert "invalid choice: 'tabel'" in capsys.readouterr().err
+
+
+def test_bare_slant_prints_the_short_help_and_exits_2(capsys):
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: slant") and "analyze" in err and "label the sentences of documents" in err
+    assert "the following arguments are required" not in err

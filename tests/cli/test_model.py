@@ -127,7 +127,7 @@ def test_analyze_jsonl_into_a_file(cached, capsys, tmp_path, tax, article):
     assert "loaded_language" in lines[1]["labels"] and lines[3]["labels"] == []
     labelled = sum(1 for r in lines if r["labels"])
     assert captured.out == ""
-    assert f"wrote {out}: 4 sentences from 1 documents, {labelled} with a category" in captured.err
+    assert f"wrote {out}: 4 sentences from 1 document, {labelled} with a category" in captured.err
 
 
 def test_analyze_table_to_stdout_and_html_with_a_saved_model(cached, capsys, tmp_path, tax, article):

@@ -160,3 +160,34 @@ def test_a_corrupt_registry_state(capsys, train, registry):
     state = Path(registry) / STATE_FILE
     state.write_text("{not json", encoding="utf-8")
     _fails(capsys, ["models", "list", "--models", registry], f"model registry {state}: not valid JSON", "move it away")
+
+
+def test_analyze_uses_the_promoted_model_unless_told_otherwise(capsys, train, registry, tax, tmp_path):
+    # one rule for analyze and push: --model wins, else the promoted model, else the seed model
+    article = tmp_path / "a.txt"
+    article.write_text("The council slashed the budget in a shameful vote.\n", encoding="utf-8")
+
+    def version_used(*extra):
+        out = tmp_path / "p.jsonl"
+        assert main(["analyze", str(article), "--format", "jsonl", "-o", str(out), "--taxonomy", tax, *extra]) == 0
+        capsys.readouterr()
+        return json.loads(out.read_text(encoding="utf-8").splitlines()[0])["model_version"]
+
+    assert version_used("--models", registry).startswith("seed-")  # nothing promoted yet
+    version = train(_records())
+    assert main(["models", "promote", version, "--models", registry, "--taxonomy", tax, "--force"]) == 0
+    capsys.readouterr()
+    assert version_used("--models", registry) == version
+    assert version_used("--models", registry, "--model", "latest") == version
+    seed_dir = tmp_path / "seed-copy"
+    assert main(["model", "build", "--taxonomy", tax, "--out", str(seed_dir)]) == 0
+    capsys.readouterr()
+    assert version_used("--models", registry, "--model", str(seed_dir)).startswith("seed-")
+
+
+@pytest.mark.parametrize("command", ["analyze", "push"])
+def test_analyze_and_push_state_the_same_model_rule(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "default: the registry's promoted model (see --models), else the built-in seed model" in text

@@ -63,7 +63,7 @@ def unwritable(monkeypatch):
     (["studio", "--port", "eighty"], "argument --port: invalid int value"),
     (["demo", "--port", "x"], "argument --port: invalid int value"),
     (["import"], "the following arguments are required: corpus"),
-    (["import", "conll", "d", "-o", "x"], "invalid choice: 'conll'"),
+    (["import", "conll", "d", "-o", "x"], "unknown command 'conll'; the commands are ptc, brat, csv"),
     (["import", "csv", "f.csv", "-o", "x", "--label-col", "l"], "the following arguments are required: --text-col"),
     (["pull", "--project", "p", "-o", "x", "--policy", "loudest"], "argument --policy: invalid choice"),
     (["push", "a.txt", "--project", "p", "--select", "3", "--strategy", "random"], "argument --strategy: invalid choice"),
@@ -146,8 +146,8 @@ def test_import_ptc(capsys, tmp_path, ptc):
     out = tmp_path / "ptc.jsonl"
     assert main(["import", "ptc", str(ptc), "-o", str(out)]) == 0
     said = capsys.readouterr().out
-    assert said.startswith(f"ptc: 1 documents, 4 sentences, 3 spans -> {out}")
-    assert "loaded_language: 1 sentences" in said and "name_calling: 1 sentences" in said
+    assert said.startswith(f"ptc: 1 document, 4 sentences, 3 spans -> {out}")
+    assert "loaded_language: 1 sentence" in said and "name_calling: 1 sentence" in said
     assert "not mapped to the taxonomy (kept as prefixed spans only): Flag-Waving (1)" in said
     records = _read(out)
     _valid(records)
@@ -237,7 +237,7 @@ def test_import_brat_with_two_annotators(capsys, tmp_path, brat):
     out = tmp_path / "brat.jsonl"
     assert main(["import", "brat", str(brat), "-o", str(out)]) == 0
     said = capsys.readouterr().out
-    assert said.startswith(f"brat: 1 documents, 2 sentences, 4 spans -> {out}")
+    assert said.startswith(f"brat: 1 document, 2 sentences, 4 spans -> {out}")
     assert "relations judged named: 1, vague: 2" in said
     records = _read(out)
     _valid(records)

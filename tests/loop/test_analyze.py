@@ -160,8 +160,9 @@ def test_table_output(default_model, article, tmp_path):
     out = tmp_path / "table.txt"
     analyze([article], model=default_model, fmt="table", out=out)
     text = out.read_text(encoding="utf-8")
-    assert "Council Slashes Library Hours" in text and "sentence" in text and "labels" in text
+    assert "Council Slashes Library Hours" in text and "- loaded_language " in text and '"shameful' in text
     assert "\x1b[" not in text  # no colour codes in files
+    assert max(len(line) for line in text.splitlines()) <= 80
 
 
 def test_html_page_is_standalone_and_escaped(default_model, article):
@@ -241,7 +242,8 @@ def test_html_in_chromium(default_model, tmp_path):
             page.goto(page_path.as_uri())
             legend = page.locator(".legend li")
             assert legend.count() == len(default_model.taxonomy.categories)
-            assert legend.first.inner_text() == default_model.taxonomy.categories[0].name
+            name, cut = legend.first.inner_text().split("\n")
+            assert name == default_model.taxonomy.categories[0].name and cut.startswith("≥ 0.")
             sentences = page.locator("span.sent")
             assert sentences.count() >= 10
             marks = page.locator("mark.hl")

@@ -58,7 +58,12 @@ def _fake_demo(monkeypatch, fake_model, server, fail=None):
         pushed.append(([p.read_text(encoding="utf-8")[:40] for p in paths], kwargs["project"], kwargs["model"]))
         return _Result()
 
-    monkeypatch.setattr(demo_module, "start_studio", lambda **kw: server)
+    def start_studio(**kw):
+        kw["progress"]("starting Label Studio (the first start sets up its database and takes a few minutes; log: x)")
+        return server
+
+    monkeypatch.setattr(demo_module, "start_studio", start_studio)
+    monkeypatch.setattr(demo_module, "ensure_project", lambda studio, title, tax: (object(), True, False))
     monkeypatch.setattr(demo_module, "connect", lambda url, key: ("studio", url, key))
     monkeypatch.setattr(demo_module, "load_model", lambda path, taxonomy: fake_model())
     monkeypatch.setattr(demo_module, "push", push)
@@ -76,6 +81,19 @@ def test_demo_pushes_the_sample_article_and_serves(monkeypatch, fake_model):
     assert "Label Studio is running" in text and "project 'slant demo' (id 3) created" in text
     assert "Open http://127.0.0.1:1/projects/3/data?tab=1 and log in as admin@slant.local" in text
     assert "Press Ctrl-C to stop." in text and (server.served, server.stopped) == (1, 1)
+
+
+def test_demo_says_what_it_is_doing_and_how_long_each_step_took(monkeypatch, fake_model):
+    out = io.StringIO()
+    _fake_demo(monkeypatch, fake_model, _Server())
+    demo_module.demo(serve=False, stream=out)
+    lines = out.getvalue().splitlines()
+    steps = [line for line in lines if line.startswith("[")]
+    assert [s.split("]")[0] + "]" for s in steps] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+    assert "loading the default model" in steps[0] and "starting Label Studio (the first start takes a few minutes)" in steps[1]
+    assert "setting up the project 'slant demo'" in steps[2] and "pushing the sample article" in steps[3]
+    assert sum(1 for line in lines if line.strip().startswith("done in ") and line.endswith(" s")) == 4
+    assert any("first start sets up its database" in line for line in lines)  # the server's own start message
 
 
 def test_demo_without_serving_and_after_a_failed_push_stops_its_server(monkeypatch, fake_model):

@@ -102,3 +102,17 @@ def test_push_batches_of_one_long_document_take_flat_memory(tax, fake_model):
     # all task dicts of the document at once cost ~420
     per_sentence = (peaks[1] - peaks[0]) / (4 * 1500)
     assert per_sentence < 250, f"{per_sentence:.0f} bytes per sentence"
+def test_tasks_carry_the_review_columns(doc, tax, fake_model):
+    from slant.studio.projects import REVIEW_COLUMNS
+
+    tasks = tasks_with_predictions(task_data(doc, taxonomy=tax), model=fake_model(), taxonomy=tax)
+    for task in tasks:
+        data, pred = task["data"], task["predictions"][0]
+        # the review tab's columns come first among the fields the labeling config does not read
+        assert [k for k in data if k not in ("context_before", "context_after")][:len(REVIEW_COLUMNS)] == list(REVIEW_COLUMNS)
+        assert data["slant_confidence"] == pred["score"]
+        assert 0 <= data["slant_uncertainty"] <= 1
+    flagged = [t["data"] for t in tasks if t["data"]["slant_labels"]]
+    assert flagged and all(d["slant_confidence"] == 0.9 for d in flagged)
+    assert "Loaded language" in flagged[0]["slant_labels"] or "Attribution to a vague source" in flagged[0]["slant_labels"]
+    assert {d["slant_uncertainty"] for d in flagged} == {0.2}

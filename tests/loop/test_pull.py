@@ -97,7 +97,7 @@ def test_records_carry_annotators_labels_prediction_and_metadata(tax, tmp_path):
     assert s.policies == {"majority": 2} and s.labels[c1] == 1
     text = s.format()
     assert "pulled 3 tasks from project 'Harbor': wrote 3 records" in text and "1 cancelled" in text
-    assert "1 tasks without annotations" in text
+    assert "1 task without annotations" in text
 
 
 def test_min_annotators_skips_and_counts(tax, tmp_path):

@@ -8,7 +8,7 @@ from label_studio_sdk.label_interface import LabelInterface
 from slant.cli.main import main
 from slant.errors import InputError, StudioError
 from slant.loop.prelabel import Batch
-from slant.loop.push import ConsoleProgress, _prefetched, count_documents, push
+from slant.loop.push import ConsoleProgress, PushResult, _prefetched, count_documents, push
 from slant.studio.client import connect
 from slant.studio.projects import REVIEW_VIEW_TITLE
 from slant.text.documents import read_documents
@@ -95,13 +95,29 @@ def test_prefetched_keeps_order_and_raises_worker_errors():
     assert len(produced) == settled <= 4
 
 
-def test_console_progress_plain_lines(capsys, tax):
+def test_console_progress_plain_lines_in_the_summary_wording(capsys, tax):
     import io
 
     stream = io.StringIO()
-    with ConsoleProgress(stream) as show:
-        show(Batch([], documents=1, sentences=7, duplicates=2), 5)
-    assert stream.getvalue() == "push: 1 documents, 7 sentences read, 5 new tasks, 2 duplicates\n"
+    with ConsoleProgress(stream, total=3, interval=0) as show:
+        show(Batch([], documents=1, sentences=1, duplicates=2), 1)
+    assert stream.getvalue() == "pushing: 1 of 3 documents, 1 sentence, 1 new task, 2 duplicates skipped so far\n"
+
+
+def test_a_short_push_prints_its_counts_once(capsys, tax):
+    import io
+
+    # the summary follows: a push shorter than the interval prints no progress line repeating it
+    stream = io.StringIO()
+    with ConsoleProgress(stream, total=1) as show:
+        show(Batch([], documents=1, sentences=7, duplicates=0), 7)
+    assert stream.getvalue() == ""
+
+
+def test_push_summary_counts_in_words():
+    result = PushResult(project_id=3, project_title="p", project_url="u", created=False, config_updated=False,
+                        documents=1, sentences=1, new_tasks=0, duplicates=1, model_version="m", model_version_set=True)
+    assert "1 document, 1 sentence, 0 new tasks, 1 duplicate skipped" in result.summary()
 
 
 def test_count_documents_sizes_the_progress_bar(tmp_path):
@@ -133,11 +149,17 @@ def test_push_creates_project_and_repush_adds_nothing(label_studio, tmp_path, ta
     assert first.model_version_set and "Harbour push" in first.summary()
     sdk = label_studio.client()
     project = sdk.projects.get(id=first.project_id)
-    assert project.model_version == "fake-1" and project.sampling == "Uncertainty sampling"
+    assert project.model_version == "fake-1" and project.sampling == "Sequential sampling"
     assert "taxonomy rhetoric 1.0.0" in project.description
     views = [v for v in sdk.views.list(project=first.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE]
-    assert len(views) == 1 and views[0].data["ordering"] == ["tasks:predictions_score"]
+    assert len(views) == 1 and views[0].data["ordering"] == ["-tasks:data.slant_uncertainty"]
+    assert "tasks:id" in views[0].data["hiddenColumns"]["explore"]
     assert first.project_url.endswith(f"/projects/{first.project_id}/data?tab={views[0].id}")
+    # the tab lists the least certain sentence first, by the task's own uncertainty field
+    listed = list(sdk.tasks.list(project=first.project_id, view=views[0].id, fields="all", page_size=100))
+    order = [t.data["slant_uncertainty"] for t in listed]
+    assert len(order) == len(sentences) and order == sorted(order, reverse=True) and order[0] > order[-1]
+    assert all(_pred_dict(t.predictions[0])["score"] == t.data["slant_confidence"] for t in listed)
 
     again = push(studio, [article], project="Harbour push", taxonomy=tax, model=model, cache_dir=tmp_path / "cache")
     assert (again.created, again.new_tasks, again.duplicates, again.sentences) == (False, 0, len(sentences), len(sentences))
@@ -145,6 +167,11 @@ def test_push_creates_project_and_repush_adds_nothing(label_studio, tmp_path, ta
     assert (no_cache.new_tasks, no_cache.duplicates) == (0, 2 * len(sentences))
     assert len(_tasks(sdk, first.project_id)) == len(sentences)
     assert len([v for v in sdk.views.list(project=first.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE]) == 1
+
+    # a tab made by an older slant (ordered by prediction score) is brought to the new layout on the next push
+    sdk.views.update(id=views[0].id, project=first.project_id, data={"title": REVIEW_VIEW_TITLE, "ordering": ["tasks:predictions_score"]})
+    push(studio, [article], project="Harbour push", taxonomy=tax, model=model, cache_dir=tmp_path / "cache")
+    assert sdk.views.get(id=views[0].id).data["ordering"] == ["-tasks:data.slant_uncertainty"]
 
     # A task deleted in Label Studio puts the local ledger out of step: it is noticed and
     # exactly that sentence is sent again.
@@ -175,8 +202,8 @@ def test_pushed_predictions_are_valid_and_ordered(label_studio, tmp_path, tax, f
     # The review tab lists the least certain sentence first.
     view = [v for v in sdk.views.list(project=result.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE][0]
     ordered = list(sdk.tasks.list(project=result.project_id, view=view.id, fields="all", page_size=100))
-    scores = [_pred_dict(t.predictions[0])["score"] for t in ordered]
-    assert scores == sorted(scores)
+    unsure = [t.data["slant_uncertainty"] for t in ordered]
+    assert unsure == sorted(unsure, reverse=True)
 
 
 @pytest.mark.integration

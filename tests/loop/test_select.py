@@ -47,13 +47,25 @@ def all_scores(model, tax, docs, strategy):
 def test_strategy_scores_on_hand_made_probabilities():
     t = np.array([0.5, 0.2])
     p = np.array([[0.5, 0.9], [0.95, 0.0], [0.6, 0.25]])
-    np.testing.assert_allclose(uncertainty_scores(p, t), [1.0, 1 - 0.45 / 0.5, 1 - min(0.1 / 0.5, 0.05 / 0.8)])
+    np.testing.assert_allclose(uncertainty_scores(p, t), [1.0, 1 - 0.45 / 0.5, 1 - min(0.1 / 0.5, 0.05 / 0.2)])
     np.testing.assert_allclose(informativeness(p, t, "margin"), [1.0, 1 - 0.2, 1 - 0.05])
     h = lambda x: -(x * np.log2(x) + (1 - x) * np.log2(1 - x))
     np.testing.assert_allclose(informativeness(p, t, "entropy")[2], (h(0.6) + h(0.25)) / 2)
     assert informativeness(p, t, "entropy")[0] == pytest.approx((1 + h(0.9)) / 2)
     with pytest.raises(InputError, match="--strategy 'random' is not known; use one of uncertainty, margin, entropy, diverse"):
         informativeness(p, t, "random")
+
+
+def test_uncertainty_does_not_favour_low_threshold_categories():
+    # a tick 0.02 above a 0.14 threshold (14% of it) is less uncertain than 0.55 against 0.5 (10%);
+    # scaled by 1 - t above the threshold it looked nearly maximal (0.977) and led the queue
+    t = np.array([0.14, 0.5])
+    p = np.array([[0.16, 0.0], [0.0, 0.55], [0.12, 0.0], [0.0, 0.45]])
+    u = uncertainty_scores(p, t)
+    np.testing.assert_allclose(u, [1 - 0.02 / 0.14, 1 - 0.05 / 0.5, 1 - 0.02 / 0.14, 1 - 0.05 / 0.5])
+    assert u[1] > u[0] and u[0] == pytest.approx(u[2])  # symmetric about the threshold
+    order = np.argsort(-u, kind="stable")
+    assert set(order[:2].tolist()) == {1, 3}
 
 
 def test_uncertainty_matches_the_review_queue(model):

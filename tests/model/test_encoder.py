@@ -19,7 +19,8 @@ from slant.model.persist import model_to_bytes, save_model
 from slant.model.seed import load_model
 from slant.taxonomy.core import load_taxonomy
 
-pytestmark = pytest.mark.skipif(not encoder_mod.encoder_available(), reason="optional extra slant[encoder] not installed")
+pytestmark = [pytest.mark.heavy,
+              pytest.mark.skipif(not encoder_mod.encoder_available(), reason="optional extra slant[encoder] not installed")]
 
 IDS = ["attribution_named", "loaded_language"]
 

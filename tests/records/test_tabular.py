@@ -99,5 +99,5 @@ def test_cli_import_csv(tmp_path, capsys):
     assert main(args) == 1
     assert "map them with --map" in capsys.readouterr().err
     assert main(args + ["--map", "SUBJ=epistemic_framing,OBJ="]) == 0
-    assert "epistemic_framing: 1 sentences" in capsys.readouterr().out
+    assert "epistemic_framing: 1 sentence" in capsys.readouterr().out
     assert len(read_jsonl(tmp_path / "o.jsonl")) == 2

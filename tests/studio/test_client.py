@@ -122,3 +122,22 @@ def test_a_server_that_never_answers_fails_soon_with_what_to_check(tmp_path, cap
         assert "still waiting for Label Studio" in err and "sent no answer within 15 s" in err and "Traceback" not in err
     finally:
         server.close()
+@pytest.mark.integration
+def test_listing_asks_for_no_page_past_the_last(label_studio, caplog):
+    # the SDK's pager asked for page 2 of a one-page list: a 404 in `slant serve --connect`'s log
+    import logging
+
+    from slant.studio.ml import refresh_live_predictions
+    from slant.studio.projects import ensure_project, project_titles
+    from slant.taxonomy.core import load_taxonomy
+
+    studio = label_studio.studio()
+    project, _, _ = ensure_project(studio, "Pager check", load_taxonomy())
+    studio.sdk.projects.import_tasks(id=project.id, request=[{"text": f"Sentence {i}.", "context_before": "", "context_after": "", "doc_title": ""} for i in range(3)])
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        assert studio.find_project("Pager check").id == project.id
+        assert "Pager check" in project_titles(studio)
+        assert refresh_live_predictions(studio, project.id, "none-yet", chunk=2) == 3
+    requests = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert any("/api/projects/" in m for m in requests) and any("/api/tasks" in m for m in requests)
+    assert not [m for m in requests if "404" in m], requests

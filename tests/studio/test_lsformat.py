@@ -74,7 +74,7 @@ def test_prediction_json_shape_and_scores(tax, interface, fake_model):
     pred = fake_model().predict([text])[0]
     out = prediction_json(pred, text=text, taxonomy=tax, model_version="fake-1", key="abcdef1234")
     assert out["model_version"] == "fake-1"
-    assert out["score"] == 0.8  # 1 - uncertainty: low score = least certain, reviewed first
+    assert out["score"] == 0.9  # the confidence of the shown labels (both at 0.9), not 1 - uncertainty (0.8)
     choices = [r for r in out["result"] if r["type"] == "choices"]
     spans = [r for r in out["result"] if r["type"] == "labels"]
     assert choices == [{
@@ -91,8 +91,19 @@ def test_prediction_json_shape_and_scores(tax, interface, fake_model):
 def test_prediction_without_labels_has_empty_result_and_a_score(tax, interface):
     pred = Prediction([], {"loaded_language": 0.1}, [], uncertainty=0.65)
     out = prediction_json(pred, text="The vote was 5-4.", taxonomy=tax, model_version="m")
-    assert out == {"model_version": "m", "score": 0.35, "result": []}
+    assert out == {"model_version": "m", "score": 0.9, "result": []}  # 1 - the highest probability: sure none applies
     assert interface.validate_prediction(out, return_errors=True) == []
+
+
+@pytest.mark.parametrize("labels, scores, want", [
+    (["loaded_language"], {"loaded_language": 0.98, "doubt": 0.3}, 0.98),
+    (["loaded_language", "doubt"], {"loaded_language": 0.98, "doubt": 0.17}, 0.17),   # the weakest shown label
+    ([], {"loaded_language": 0.39, "doubt": 0.02}, 0.61),                              # sure that none applies
+], ids=["one", "weakest", "none"])
+def test_the_score_is_the_confidence_of_the_shown_labels(tax, labels, scores, want):
+    # was 1 - uncertainty: a task ticked at 0.98 showed "2%" when another category sat near its threshold
+    pred = Prediction(labels, scores, [], uncertainty=0.98)
+    assert prediction_json(pred, text="x", taxonomy=tax, model_version="m")["score"] == pytest.approx(want)
 
 
 @pytest.mark.parametrize("span, kept", [

@@ -98,3 +98,17 @@ def test_docs_cells_escape_pipes_and_newlines(tmp_path, default_data):
     md = render_docs(load_taxonomy(_write(tmp_path, data)))
     assert "Either this \\| or that, on two lines." in md
     assert md.startswith(f"Taxonomy `{data['id']}` version {data['version']}: {len(data['categories'])} categories")
+
+
+def test_the_regions_list_shows_whole_region_texts():
+    # Label Studio cut region texts to one short line ("squande..."); the config's <Style> lets them wrap
+    from xml.etree import ElementTree as ET
+
+    from slant.taxonomy.config import REGIONS_CSS
+
+    root = ET.fromstring(render_config(load_taxonomy()))
+    style = root.find("Style")
+    assert style is not None and list(root)[0] is style and style.text == REGIONS_CSS
+    assert ".lsf-outliner-item__text{white-space:normal;" in REGIONS_CSS and "text-overflow:clip" in REGIONS_CSS
+    assert "<" not in REGIONS_CSS and "&" not in REGIONS_CSS
+    LabelInterface(render_config(load_taxonomy()))  # still a config Label Studio's own parser reads

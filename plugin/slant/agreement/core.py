@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from slant._words import counted
 from slant.agreement.coefficients import (
     annotator_agreement,
     binary_coefficients,
@@ -246,8 +247,8 @@ def _check_units(r, source):
     multi = np.bincount(r.unit, minlength=r.n_units) >= 2
     if not multi.any():
         who = ", ".join(r.coders[:5]) + (" ..." if len(r.coders) > 5 else "")
-        what = (f"only one annotator ({who}) labelled the {r.n_units} units" if len(r.coders) == 1 else
-                f"none of the {r.n_units} annotated units was labelled by two annotators ({who})")
+        what = (f"only one annotator ({who}) labelled the {counted(r.n_units, 'unit')}" if len(r.coders) == 1 else
+                f"none of the {counted(r.n_units, 'annotated unit')} was labelled by two annotators ({who})")
         raise DataError(f"{source}: {_NOTE_TWO}; {what}. Have a second annotator label the same tasks "
                         "(Label Studio: Settings > Annotation > overlap) and pull again")
 

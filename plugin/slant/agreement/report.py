@@ -14,6 +14,7 @@ import io
 import json
 from pathlib import Path
 
+from slant._words import counted
 from slant.errors import InputError
 
 __all__ = ["FORMATS", "render", "render_table", "to_csv", "to_html", "to_json", "to_markdown",
@@ -97,12 +98,12 @@ def _sections(report):
         out.append({"id": "model", "title": "Model as annotator: predictions shown vs adjudicated labels",
                     "headers": ["category", "human α", "model α", "model κ", "model F1"]
                     + [f"α {v['model_version']} (n={v['units']})" for v in versions],
-                    "rows": rows, "notes": [f"{m['units']} units with a prediction."]})
+                    "rows": rows, "notes": [f"{counted(m['units'], 'unit')} with a prediction."]})
     if report["groups"]:
         g = report["groups"]
         for v in g["values"]:
             out.append({"id": f"group-{v['value']}", "title": f"{g['field']} = {v['value']} "
-                        f"({v['records']} records, {v['units_multi']} units with ≥2 annotators)",
+                        f"({counted(v['records'], 'record')}, {counted(v['units_multi'], 'unit')} with ≥2 annotators)",
                         "headers": _CAT_HEAD, "rows": _category_rows(v["categories"], v["mean"]), "notes": []})
     if report["warnings"]:
         out.append({"id": "warnings", "title": "Warnings", "headers": ["warning"],
@@ -208,8 +209,8 @@ def plot_alpha(report):
     ax.set_xlim(min([0.0] + [c["alpha_ci"][0] for c in cats if c["alpha_ci"]]) - 0.05, 1.02)
     ax.set_xlabel(f"coefficient ({100 * report['settings']['confidence']:.0f}% bootstrap interval); "
                   "dotted 0.667, dashed 0.8")
-    ax.set_title(f"Agreement per category ({report['summary']['units_multi']} units, "
-                 f"{report['summary']['annotators']} annotators)")
+    ax.set_title(f"Agreement per category ({counted(report['summary']['units_multi'], 'unit')}, "
+                 f"{counted(report['summary']['annotators'], 'annotator')})")
     ax.legend(loc="lower left", fontsize="small")
     return _png(fig)
 

@@ -13,9 +13,9 @@ from slant import _files
 from slant.errors import InputError
 
 __all__ = [
-    "add_models_option", "add_output_option", "add_studio_target_options", "add_taxonomy_option", "cache_dir",
+    "MODEL_HELP", "add_models_option", "add_output_option", "add_studio_target_options", "add_taxonomy_option", "cache_dir",
     "check_output", "check_output_dir", "data_dir", "ml_backend_credentials", "models_dir", "models_flag",
-    "password_from_environment", "studio_target", "write_out",
+    "password_from_environment", "pick_model", "studio_target", "write_out",
 ]
 
 TAXONOMY_HELP = "taxonomy (default: built-in)"
@@ -23,6 +23,8 @@ MODELS_HELP = "model registry (default ~/.local/share/slant/models)"
 URL_HELP = "Label Studio URL (default: $LABEL_STUDIO_URL, else the local `slant studio`)"
 API_KEY_HELP = "API token (default: $LABEL_STUDIO_API_KEY, else the local server's)"
 STUDIO_DATA_DIR_HELP = "data dir of the local `slant studio` to use when no URL is given"
+MODEL_HELP = ("model directory or registered version; default: the registry's promoted model (see --models), "
+              "else the built-in seed model")
 
 
 # --- options ------------------------------------------------------------------------------
@@ -46,6 +48,23 @@ def add_studio_target_options(p, *, url_help=URL_HELP, api_key_help=API_KEY_HELP
     p.add_argument("--url", help=url_help)
     p.add_argument("--api-key", help=api_key_help)
     p.add_argument(data_dir_flag, dest="studio_data_dir", metavar="DIR", help=STUDIO_DATA_DIR_HELP)
+
+
+# --- the model -----------------------------------------------------------------------------
+
+def pick_model(args, taxonomy):
+    """The one rule of `analyze` and `push` (stated in MODEL_HELP): an explicit --model
+    (a directory, else a registered version) wins; else the registry's promoted model;
+    else the built-in seed model."""
+    from slant.loop.train import Registry
+    from slant.model.seed import load_model
+
+    if args.model and (Path(args.model).is_dir() or "/" in args.model or args.model.startswith(".")):
+        return load_model(args.model, taxonomy=taxonomy, cache_dir=cache_dir())
+    registry = Registry(models_dir(args))
+    if args.model:
+        return registry.load(args.model, taxonomy)
+    return registry.current_model(taxonomy, cache_dir=cache_dir())
 
 
 # --- the Label Studio target -----------------------------------------------------------------

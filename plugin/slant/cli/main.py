@@ -7,6 +7,7 @@ output checks live in slant.cli.common.
 """
 
 import argparse
+import difflib
 import sys
 
 from slant._version import __version__
@@ -21,10 +22,23 @@ from slant.errors import SlantError
 __all__ = ["main", "build_parser"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistyped command gets the closest one suggested (difflib) instead of
+    "invalid choice" and a list of every command. Sub-parsers inherit the class."""
+
+    def _check_value(self, action, value):
+        # A sub-command action's choices map names to parsers; options with choices keep argparse's message.
+        if isinstance(action.choices, dict) and value not in action.choices:
+            close = difflib.get_close_matches(value, list(action.choices), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else f"the commands are {', '.join(action.choices)}"
+            self.error(f"unknown command {value!r}; {hint} (see `{self.prog} --help`)")
+        super()._check_value(action, value)
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="slant", description="Bias-and-rhetoric analysis for Label Studio.")
+    parser = _Parser(prog="slant", description="Bias-and-rhetoric analysis for Label Studio.")
     parser.add_argument("--version", action="version", version=f"slant {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_taxonomy(sub)
     add_agreement(sub)
     add_pull(sub)
@@ -38,6 +52,13 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        # Bare `slant`: the short help (the commands, one line each) rather than argparse's
+        # "the following arguments are required". Exit 2 as for any other usage error, so a
+        # script that calls slant without a command still fails.
+        parser.print_help(sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     try:
         return args.func(args) or 0

@@ -3,7 +3,9 @@
 import sys
 from pathlib import Path
 
+from slant._words import counted
 from slant.cli.common import (
+    MODEL_HELP,
     add_models_option,
     add_output_option,
     add_taxonomy_option,
@@ -12,6 +14,7 @@ from slant.cli.common import (
     check_output_dir,
     models_dir,
     models_flag,
+    pick_model,
     write_out,
 )
 from slant.errors import SlantError
@@ -29,7 +32,7 @@ def _cmd_model_build(args):
     model = build_default_model(taxonomy=load_taxonomy(args.taxonomy), out=args.out, cache_dir=cache_dir(), force=True)
     cv = model.card["cv"]
     where = args.out or "the cache"
-    print(f"built {model.model_version} from {model.card['training_data']['sentences']} seed sentences into {where}; "
+    print(f"built {model.model_version} from {counted(model.card['training_data']['sentences'], 'seed sentence')} into {where}; "
           f"cross-validated macro F1 {cv['macro']['f1']:.3f}, micro F1 {cv['micro']['f1']:.3f}")
     return 0
 
@@ -37,15 +40,14 @@ def _cmd_model_build(args):
 def _cmd_analyze(args):
     from slant.loop.analyze import analyze
     from slant.loop.push import check_inputs
-    from slant.model.seed import load_model
     from slant.taxonomy.core import load_taxonomy
 
     check_output(args.out)
     check_inputs(args.files)  # before the model, which may take a while to build
-    model = load_model(args.model, taxonomy=load_taxonomy(args.taxonomy), cache_dir=cache_dir())
+    model = pick_model(args, load_taxonomy(args.taxonomy))
     counts = analyze(args.files, model=model, fmt=args.format, out=args.out, batch_size=args.batch_size, jobs=args.jobs)
     if args.out not in (None, "-"):
-        print(f"wrote {args.out}: {counts['sentences']} sentences from {counts['documents']} documents, "
+        print(f"wrote {args.out}: {counted(counts['sentences'], 'sentence')} from {counted(counts['documents'], 'document')}, "
               f"{counts['labelled']} with a category", file=sys.stderr)
     return 0
 
@@ -123,7 +125,7 @@ def _cmd_evaluate(args):
     check_output(args.out)
 
     def fold_done(fold, folds, held_out, seconds):
-        print(f"fold {fold}/{folds}: trained and scored {held_out:,} held-out sentences in {seconds:,.1f} s", file=sys.stderr, flush=True)
+        print(f"fold {fold}/{folds}: trained and scored {counted(held_out, 'held-out sentence', sep=True)} in {seconds:,.1f} s", file=sys.stderr, flush=True)
 
     report = evaluate_files(args.files, taxonomy=load_taxonomy(args.taxonomy), model=args.model, cv=args.cv,
                             base=args.base, cache_dir=cache_dir(), combine=args.combine, params=params, progress=fold_done)
@@ -163,7 +165,8 @@ def add_model(sub):
 
     p = sub.add_parser("analyze", help="label the sentences of documents, with the words that drove each label")
     p.add_argument("files", nargs="+", metavar="FILE", help=".txt, .md, .html or .jsonl documents")
-    p.add_argument("--model", metavar="DIR", help="model directory (default: the built-in seed model)")
+    p.add_argument("--model", metavar="DIR|VERSION", help=MODEL_HELP)
+    add_models_option(p)
     add_taxonomy_option(p)
     p.add_argument("--format", choices=["table", "jsonl", "html"], default="table")
     add_output_option(p, "write here instead of standard output")

@@ -2,6 +2,7 @@
 
 import os
 
+from slant._words import counted
 from slant.cli.common import (
     add_models_option,
     add_studio_target_options,
@@ -47,7 +48,7 @@ def _cmd_serve(args):
     print(f"slant ML backend: {public} (listening on {args.host}:{args.port}, {args.workers} worker(s), "
           f"{args.model_processes or 'no'} model process(es) each)\n"
           f"  basic auth user {auth.username!r}, password in {where}; webhook token in {cred_path}\n"
-          f"  journal in {backend_dir / 'journal'}; retrains after {args.train_every} new annotations or START_TRAINING",
+          f"  journal in {backend_dir / 'journal'}; retrains after {counted(args.train_every, 'new annotation')} or START_TRAINING",
           flush=True)
     return serve(build=build, auth=auth, host=args.host, port=args.port, workers=args.workers, connect=connect)
 

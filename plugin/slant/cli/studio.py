@@ -4,6 +4,7 @@ corpora into the reviewed-label records `pull` writes)."""
 from pathlib import Path
 
 from slant.cli.common import (
+    MODEL_HELP,
     add_models_option,
     add_output_option,
     add_studio_target_options,
@@ -11,7 +12,7 @@ from slant.cli.common import (
     cache_dir,
     check_output,
     check_output_dir,
-    models_dir,
+    pick_model,
     studio_target,
 )
 from slant.errors import SlantError
@@ -131,19 +132,6 @@ def _check_push_args(args):
         raise SlantError("--strategy goes with --select N")
 
 
-def _push_model(args, taxonomy):
-    """--model as a directory or a registered version; default: the promoted model."""
-    from slant.loop.train import Registry
-    from slant.model.seed import load_model
-
-    if args.model and Path(args.model).is_dir():
-        return load_model(args.model, taxonomy=taxonomy, cache_dir=cache_dir())
-    registry = Registry(models_dir(args))
-    if args.model:
-        return registry.load(args.model, taxonomy)
-    return registry.current_model(taxonomy, cache_dir=cache_dir())
-
-
 def _push_loop(args, studio, model, taxonomy):
     from slant.loop.push import push_selected, refresh_predictions
 
@@ -171,7 +159,7 @@ def _cmd_push(args):
         check_inputs(args.files)  # a missing file is reported before any server contact
     url, key = studio_target(args)
     studio = connect(url, key, on_wait=_waiting)
-    model = _push_model(args, taxonomy)
+    model = pick_model(args, taxonomy)
     if args.refresh or args.select is not None:
         return _push_loop(args, studio, model, taxonomy)
     with ConsoleProgress(total=count_documents(args.files)) as progress:
@@ -211,8 +199,7 @@ def add_studio(sub):
     p.add_argument("files", nargs="*", metavar="FILE", help=".txt, .md, .html or .jsonl documents (none with --refresh)")
     p.add_argument("--project", required=True, metavar="NAME", help="project title (created when missing)")
     add_taxonomy_option(p)
-    p.add_argument("--model", metavar="DIR|VERSION",
-                   help="model directory or registered version (default: the promoted model, else the built-in seed model)")
+    p.add_argument("--model", metavar="DIR|VERSION", help=MODEL_HELP)
     _add_push_loop_options(p)
     p.add_argument("--batch-size", type=int, default=1000, metavar="N", help="tasks per import request (default 1000)")
     add_studio_target_options(p)

@@ -1,5 +1,6 @@
 """`slant taxonomy check|config|docs`."""
 
+from slant._words import counted
 from slant.cli.common import add_output_option, check_output, write_out
 
 __all__ = ["add_taxonomy"]
@@ -9,7 +10,8 @@ def _cmd_check(args):
     from slant.taxonomy.core import load_taxonomy
 
     tax = load_taxonomy(args.file)
-    print(f"{args.file or tax.source}: ok, taxonomy {tax.id} {tax.version}, {len(tax.categories)} categories in {len(tax.groups)} groups")
+    print(f"{args.file or tax.source}: ok, taxonomy {tax.id} {tax.version}, {counted(len(tax.categories), 'category', 'categories')} "
+          f"in {counted(len(tax.groups), 'group')}")
     return 0
 
 

@@ -19,7 +19,8 @@ from threadpoolctl import threadpool_limits
 
 from slant._files import atomic_write
 from slant.errors import InputError
-from slant.loop.analyze_html import label_colors, write_html
+from slant.loop.analyze_html import write_html
+from slant.loop.analyze_table import write_table
 from slant.text.documents import read_documents, read_raw
 from slant.text.segment import load_splitter, paragraph_chunks
 
@@ -214,32 +215,6 @@ def default_jobs():
     return max(1, min(n, 4))
 
 
-def _write_table(results, model, fh, *, color):
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console(file=fh, force_terminal=color, no_color=not color, width=140 if not color else None)
-    colors = label_colors(model.taxonomy)
-    counts = _Counter()
-    for doc, pairs in results:
-        counts.add(pairs)
-        table = Table(title=f"{doc.title or doc.id} ({doc.source})", show_lines=False, expand=False)
-        table.add_column("#", justify="right", style="dim")
-        table.add_column("sentence", ratio=4)
-        table.add_column("labels", ratio=1)
-        table.add_column("scores", ratio=1, style="dim")
-        for s, p in pairs:
-            text = Text(s.text)
-            for span in p.spans:
-                text.stylize(f"bold underline {colors.get(span['label'], 'yellow')}", span["start"], span["end"])
-            labels = Text(", ".join(p.labels) or "-")
-            top = sorted(p.scores.items(), key=lambda kv: -kv[1])[:2]
-            table.add_row(str(s.index), text, labels, "\n".join(f"{k} {v:.2f}" for k, v in top))
-        console.print(table)
-    return counts
-
-
 def analyze(paths, *, model, fmt="table", out=None, batch_size=2000, title=None, jobs=1):
     """Analyze documents and write predictions as a table, JSONL or one HTML page.
 
@@ -305,4 +280,4 @@ def _write(fmt, results, model, fh, paths, title, *, color):
         counts = _Counter()
         write_html(counts.counted(results), model, fh, title=name)
         return dict(counts)
-    return dict(_write_table(results, model, fh, color=color))
+    return dict(write_table(results, model, fh, color=color, counter=_Counter()))

@@ -17,6 +17,7 @@ import math
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
+from slant._words import counted
 from slant.errors import DataError
 from slant.loop.evaluate import scores_from_matrices
 from slant.loop.train import base_records, usable_records
@@ -49,7 +50,7 @@ def learning_curve(records, *, taxonomy, base="seed", weight_reviewed=1.0, cv=5,
     n_docs = len(set(docs))
     if n_docs < 2 or cv < 2:
         raise DataError(f"a learning curve needs reviewed sentences from at least 2 documents and --cv 2 or more; "
-                        f"got {n_docs} documents, --cv {cv}")
+                        f"got {counted(n_docs, 'document')}, --cv {cv}")
     k = min(cv, n_docs)
     ids = list(taxonomy.ids)
     index = {c: j for j, c in enumerate(ids)}
@@ -91,7 +92,7 @@ def render_curve(curve):
     """The curve as a text table: one column per share of the reviewed data."""
     shares = [f"{round(f * 100)}%" for f in curve["fractions"]]
     w = max(14, *(len(c) for c in curve["categories"]))
-    lines = [f"learning curve: {curve['sentences']} reviewed sentences from {curve['documents']} documents, "
+    lines = [f"learning curve: {counted(curve['sentences'], 'reviewed sentence')} from {counted(curve['documents'], 'document')}, "
              f"{curve['folds']}-fold CV by document, base {curve['base']}",
              f"{'share':<{w}}  {'support':>7}  " + "  ".join(f"{s:>6}" for s in shares),
              f"{'train sentences':<{w}}  {'':>7}  " + "  ".join(f"{n:>6}" for n in curve["reviewed_sentences"])]

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
+from slant._words import counted
 from slant.agreement.coefficients import cohen_kappa
 from slant.errors import DataError, ModelError
 from slant.model.fit import prepare_records, record_spans, train_model, training_set
@@ -128,7 +129,7 @@ def cross_validate(records, *, taxonomy, cv=5, base=None, params=None, files=(),
     texts, labels, groups = prepare_records(records, taxonomy)
     n_docs = len(set(groups))
     if n_docs < 2 or cv < 2:
-        raise DataError(f"cross-validation needs at least 2 documents and --cv 2 or more; got {n_docs} documents, cv={cv}")
+        raise DataError(f"cross-validation needs at least 2 documents and --cv 2 or more; got {counted(n_docs, 'document')}, cv={cv}")
     k = min(cv, n_docs)
     base_recs, base_files = seed_records(taxonomy) if base == "seed" else ([], [])
     ids = list(taxonomy.ids)
@@ -168,7 +169,7 @@ def render_evaluation(report, fmt="table", *, color=False):
     from rich.table import Table
 
     what = report["model_version"] or f"{report['folds']}-fold cross-validation grouped by doc_id"
-    table = Table(title=f"{what} on {report['data']['sentences']} sentences ({report['data']['documents']} documents)")
+    table = Table(title=f"{what} on {counted(report['data']['sentences'], 'sentence')} ({counted(report['data']['documents'], 'document')})")
     for col in ("category", "precision", "recall", "F1", "support", "predicted"):
         table.add_column(col, justify="left" if col == "category" else "right")
     for cid, s in report["categories"].items():

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from slant._words import counted
 from slant.errors import ModelError
 from slant.loop.evaluate import scores_from_matrices
 from slant.model.metrics import binary_scores, chance_f1
@@ -61,8 +62,8 @@ class GateResult:
 
     def format(self):
         """The per-category table and the verdict, as plain text."""
-        lines = [f"{self.version} vs current {self.current} on {self.sentences} held-out reviewed sentences "
-                 f"from {self.documents} documents"]
+        lines = [f"{self.version} vs current {self.current} on {counted(self.sentences, 'held-out reviewed sentence')} "
+                 f"from {counted(self.documents, 'document')}"]
         if self.note:
             lines.append(self.note)
         if self.table:

@@ -10,9 +10,29 @@ sends the batches.
 from dataclasses import dataclass, field
 
 from slant.errors import ModelError
-from slant.studio.lsformat import iter_task_data, prediction_json
+from slant.studio.lsformat import confidence, iter_task_data, prediction_json
 
-__all__ = ["Batch", "iter_batches", "tasks_with_predictions"]
+__all__ = ["Batch", "iter_batches", "review_fields", "tasks_with_predictions"]
+
+
+def review_fields(prediction, taxonomy):
+    """The task data fields of the review tab (`slant.studio.projects.REVIEW_COLUMNS`):
+    ``slant_labels`` (display names of the predicted sentence-level categories, "" for
+    none), ``slant_confidence`` (as the prediction's score) and ``slant_uncertainty``
+    (what the queue orders by, most uncertain first)."""
+    _, sentence_ids, _ = taxonomy.id_sets
+    return {
+        "slant_labels": ", ".join(taxonomy.category(lab).name for lab in prediction.labels if lab in sentence_ids),
+        "slant_confidence": round(float(confidence(prediction, sentence_ids)), 4),
+        "slant_uncertainty": round(float(prediction.uncertainty), 4),
+    }
+
+
+def _with_review_fields(data, prediction, taxonomy):
+    # The sentence's own fields first: on SQLite, Label Studio lists data columns in the
+    # order the first task names them, and the review tab shows these right after the text.
+    head = {k: data[k] for k in ("text", "context_before", "context_after") if k in data}
+    return {**head, **review_fields(prediction, taxonomy), **data}
 
 
 def tasks_with_predictions(datas, *, model, taxonomy):
@@ -24,7 +44,8 @@ def tasks_with_predictions(datas, *, model, taxonomy):
     if len(predictions) != len(datas):
         raise ModelError(f"model {version!r} returned {len(predictions)} predictions for {len(datas)} sentences; the model is broken, retrain or use the default model")
     return [
-        {"data": d, "predictions": [prediction_json(p, text=d["text"], taxonomy=taxonomy, model_version=version, key=d["slant_id"])]}
+        {"data": _with_review_fields(d, p, taxonomy),
+         "predictions": [prediction_json(p, text=d["text"], taxonomy=taxonomy, model_version=version, key=d["slant_id"])]}
         for d, p in zip(datas, predictions)
     ]
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from slant._files import atomic_write
+from slant._words import counted
 from slant.errors import DataError, InputError, StudioError
 from slant.studio.export import export_snapshot, iter_export
 from slant.studio.lsformat import label_lookup, read_result
@@ -119,16 +120,16 @@ class PullSummary:
 
     def format(self):
         where = f"project {self.project!r}" if self.project else "the export"
-        lines = [f"pulled {self.tasks} tasks from {where}: wrote {self.written} records"
+        lines = [f"pulled {counted(self.tasks, 'task')} from {where}: wrote {counted(self.written, 'record')}"
                  + (f" to {self.out}" if self.out else "")
-                 + f"; {self.annotated_tasks} annotated ({self.annotations} annotations by {len(self.annotators)} annotators), "
-                 f"{self.cancelled} cancelled annotations not used",
-                 f"  skipped {self.skipped} tasks with fewer than {self.min_annotators} annotations"
-                 if self.min_annotators else f"  {self.tasks - self.annotated_tasks} tasks without annotations written "
+                 + f"; {self.annotated_tasks} annotated ({counted(self.annotations, 'annotation')} by {counted(len(self.annotators), 'annotator')}), "
+                 f"{counted(self.cancelled, 'cancelled annotation')} not used",
+                 f"  skipped {counted(self.skipped, 'task')} with fewer than {counted(self.min_annotators, 'annotation')}"
+                 if self.min_annotators else f"  {counted(self.tasks - self.annotated_tasks, 'task')} without annotations written "
                  "with adjudicated: false (use --min-annotators 1 to skip them)",
                  "  policy (--policy " + self.policy + "): "
                  + (", ".join(f"{k} {v}" for k, v in self.policies.most_common()) or "-")
-                 + (f"; {self.undecided} records without a decision" if self.undecided else ""),
+                 + (f"; {counted(self.undecided, 'record')} without a decision" if self.undecided else ""),
                  "  labels: " + (", ".join(f"{k} {v}" for k, v in self.labels.most_common()) or "none")]
         if self.unknown:
             names = ", ".join(f"{k!r} ({v})" for k, v in self.unknown.most_common())

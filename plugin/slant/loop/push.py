@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from slant._words import counted
 from slant.errors import InputError
 from slant.loop.prelabel import iter_batches, tasks_with_predictions
 from slant.loop.select import select_informative
@@ -49,13 +50,19 @@ class PushResult:
         lines = [
             f"project {self.project_title!r} (id {self.project_id}){' created' if self.created else ''}"
             f"{', labeling config updated' if self.config_updated else ''}",
-            f"documents {self.documents}, sentences {self.sentences}, new tasks {self.new_tasks}, skipped duplicates {self.duplicates}",
+            _counts(self.documents, self.sentences, self.new_tasks, self.duplicates),
             f"predictions per category (new tasks): {per}",
             f"model {self.model_version}{'' if self.model_version_set else ' (not set as project model version: no task carries it yet)'}",
             f"time {self.seconds:.1f} s",
             f"review queue: {self.project_url}",
         ]
         return "\n".join(lines)
+
+
+def _counts(documents, sentences, new_tasks, duplicates, total=None):
+    """The one wording of push counts, used by the progress lines and the summary."""
+    docs = f"{documents} of {counted(total, 'document')}" if total else counted(documents, "document")
+    return f"{docs}, {counted(sentences, 'sentence')}, {counted(new_tasks, 'new task')}, {counted(duplicates, 'duplicate')} skipped"
 
 
 class _Failed:
@@ -214,7 +221,7 @@ class RefreshResult:
 
     def summary(self):
         return "\n".join([
-            f"project {self.project_title!r} (id {self.project_id}): {self.refreshed} of {self.tasks} tasks got "
+            f"project {self.project_title!r} (id {self.project_id}): {self.refreshed} of {counted(self.tasks, 'task')} got "
             f"predictions from {self.model_version}",
             f"skipped: {self.annotated} annotated, {self.current} already with {self.model_version}; no task added",
             f"project model version {'set to ' + self.model_version if self.model_version_set else 'unchanged'}; "
@@ -281,13 +288,16 @@ class ConsoleProgress:
     """A `push` progress callback: a rich progress bar on a terminal, plain lines otherwise.
 
     `total` is the number of documents (see `count_documents`). Use as a context
-    manager so the live display is always cleared.
+    manager so the live display is always cleared. Plain lines come at most every
+    `interval` seconds, so a short push prints only its summary, not the same counts twice.
     """
 
-    def __init__(self, stream=None, *, total=None):
+    def __init__(self, stream=None, *, total=None, interval=5.0):
         self.stream = stream or sys.stderr
         self.total = total
+        self.interval = interval
         self._bar = self._task = None
+        self._last = time.monotonic()
 
     def __enter__(self):
         if self.stream.isatty():
@@ -306,8 +316,9 @@ class ConsoleProgress:
             self._bar.stop()
 
     def __call__(self, batch, new_tasks):
-        counts = f"{batch.sentences} sentences read, {new_tasks} new tasks, {batch.duplicates} duplicates"
+        counts = _counts(batch.documents, batch.sentences, new_tasks, batch.duplicates, self.total)
         if self._bar is not None:
-            self._bar.update(self._task, completed=batch.documents, description=counts)
-        else:
-            print(f"push: {batch.documents} documents, {counts}", file=self.stream, flush=True)
+            self._bar.update(self._task, completed=batch.documents, description=counts.split(", ", 1)[1])
+        elif time.monotonic() - self._last >= self.interval:
+            self._last = time.monotonic()
+            print(f"pushing: {counts} so far", file=self.stream, flush=True)

@@ -6,8 +6,8 @@ corpus is never held at once). Strategies, each a score in 0..1 (higher = more
 informative):
 
 - ``uncertainty``: 1 - the smallest distance of a category's probability from its
-  threshold, scaled to 0..1 on each side of the threshold (the same number the review
-  queue orders by: prediction score = 1 - uncertainty);
+  threshold, relative to the threshold (`slant.model.slantmodel.uncertainty`; the same
+  number the review queue orders by, in each task's ``slant_uncertainty``);
 - ``margin``: 1 - the smallest raw distance ``|p - threshold|`` over categories;
 - ``entropy``: the mean binary entropy of the categories' probabilities (bits);
 - ``diverse``: uncertainty, but spread out: a pool of the ``pool_factor * N`` most
@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from slant._words import counted
 from slant.errors import InputError
+from slant.model.slantmodel import uncertainty
 from slant.studio.lsformat import iter_task_data
 
 __all__ = ["STRATEGIES", "Selection", "informativeness", "select_informative", "uncertainty_scores"]
@@ -36,9 +38,7 @@ STRATEGIES = ("uncertainty", "margin", "entropy", "diverse")
 
 def uncertainty_scores(proba, thresholds):
     """Per-sentence uncertainty, as `SlantModel.predict` computes it (0 certain .. 1)."""
-    t = np.asarray(thresholds, dtype=float)
-    margin = np.where(proba >= t, (proba - t) / np.maximum(1 - t, 1e-9), (t - proba) / np.maximum(t, 1e-9))
-    return 1.0 - np.clip(margin.min(axis=1), 0.0, 1.0)
+    return uncertainty(np.asarray(proba, dtype=float), thresholds)
 
 
 def informativeness(proba, thresholds, strategy):
@@ -67,9 +67,9 @@ class Selection:
 
     def summary(self):
         if not self.items:
-            return f"selected nothing: {self.scored} new sentences scored ({self.duplicates} already in the project)"
+            return f"selected nothing: {counted(self.scored, 'new sentence')} scored ({self.duplicates} already in the project)"
         s = [d["informativeness"] for d in self.items]
-        return (f"selected {len(self.items)} of {self.scored} new sentences by {self.strategy} "
+        return (f"selected {len(self.items)} of {counted(self.scored, 'new sentence')} by {self.strategy} "
                 f"(informativeness {min(s):.3f} to {max(s):.3f}; {self.duplicates} already in the project)")
 
 

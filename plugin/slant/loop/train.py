@@ -46,6 +46,7 @@ import orjson
 
 from slant._files import sha256_file
 from slant._version import __version__
+from slant._words import counted
 from slant.errors import DataError, ModelError
 from slant.loop.gate import TOLERANCE, GateResult, compare_models, promote, rollback
 from slant.loop.registry import KEEP_VERSIONS, Registry
@@ -167,10 +168,10 @@ class TrainResult:
     def summary(self):
         card = self.model.card
         cv = card["cv"]
-        held = (f"held out {self.heldout} reviewed sentences from {self.heldout_documents} documents for the promotion gate"
+        held = (f"held out {counted(self.heldout, 'reviewed sentence')} from {counted(self.heldout_documents, 'document')} for the promotion gate"
                 if self.heldout else "no held-out split (the promotion gate needs one)")
         lines = [
-            f"trained {self.version} on {card['training_data']['sentences']} sentences "
+            f"trained {self.version} on {counted(card['training_data']['sentences'], 'sentence')} "
             f"({self.reviewed} reviewed, base {self.base}); {held}",
             f"cross-validated ({cv['folds']} folds by document): macro F1 {cv['macro']['f1']:.3f}, micro F1 {cv['micro']['f1']:.3f}",
         ]
@@ -183,7 +184,7 @@ class TrainResult:
                 names = ", ".join(f"{k} ({v})" for k, v in n.items())
                 lines.append(f"left out: labels the taxonomy does not know: {names}; add migrations to the taxonomy or fix the labels")
             else:
-                lines.append(f"left out: {n} records ({why})")
+                lines.append(f"left out: {counted(n, 'record')} ({why})")
         return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from itertools import compress
 
 import numpy as np
 
-__all__ = ["Prediction", "SlantModel"]
+__all__ = ["Prediction", "SlantModel", "uncertainty"]
 
 
 @dataclass
@@ -20,6 +20,21 @@ class Prediction:
     scores: dict          # calibrated probability per category id
     spans: list = field(default_factory=list)  # [{start, end, label, text, weight, cue}]
     uncertainty: float = 0.0  # 0..1, higher = less certain; orders the review queue
+
+
+def uncertainty(proba, thresholds):
+    """Per-sentence uncertainty in 0..1 (1 = a probability exactly at its threshold).
+
+    Each category's distance from its threshold is scaled by ``min(t, 1 - t)`` on both
+    sides, i.e. measured relative to the threshold: 0.16 against a threshold of 0.14 is as
+    far (14%) as 0.57 against 0.5. The least certain category decides. (Scaling the side
+    above a low threshold by ``1 - t`` made every tick just above 0.14 look almost
+    maximally uncertain, so near-threshold noise of low-threshold categories filled the
+    top of the review queue.)
+    """
+    t = np.asarray(thresholds, dtype=float)
+    margin = np.abs(np.asarray(proba, dtype=float) - t) / np.maximum(np.minimum(t, 1 - t), 1e-9)
+    return 1.0 - np.clip(margin.min(axis=1), 0.0, 1.0)
 
 
 class SlantModel:
@@ -46,13 +61,10 @@ class SlantModel:
         proba, chosen, spans = est.predict_explain(texts, explain=explain)
         ids = list(est.classes_)
         t = est.thresholds_
-        # Distance of each probability from its threshold, scaled to 0..1 on each side;
-        # the least certain category decides how uncertain the sentence is.
-        margin = np.where(proba >= t, (proba - t) / np.maximum(1 - t, 1e-9), (t - proba) / np.maximum(t, 1e-9))
-        uncertainty = np.round(1.0 - np.clip(margin.min(axis=1), 0.0, 1.0), 4).tolist()
+        unsure = np.round(uncertainty(proba, t), 4).tolist()
         rounded = np.round(proba, 4).tolist()
         chosen = chosen.tolist()
         if spans is None:
             spans = [[] for _ in texts]
-        return [Prediction(list(compress(ids, chosen[i])), dict(zip(ids, rounded[i])), spans[i], uncertainty[i])
+        return [Prediction(list(compress(ids, chosen[i])), dict(zip(ids, rounded[i])), spans[i], unsure[i])
                 for i in range(len(texts))]

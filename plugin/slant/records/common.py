@@ -11,6 +11,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from slant._words import counted
 from slant.errors import InputError
 from slant.records.reviewed import write_jsonl
 
@@ -36,10 +37,10 @@ class ImportSummary:
                 "notes": self.notes, "seconds": round(self.seconds, 2)}
 
     def format(self):
-        lines = [f"{self.corpus}: {self.documents} documents, {self.sentences} sentences, "
-                 f"{self.spans} spans -> {self.out} ({self.seconds:.1f} s)"]
+        lines = [f"{self.corpus}: {counted(self.documents, 'document')}, {counted(self.sentences, 'sentence')}, "
+                 f"{counted(self.spans, 'span')} -> {self.out} ({self.seconds:.1f} s)"]
         for k, v in self.labels.most_common():
-            lines.append(f"  {k}: {v} sentences")
+            lines.append(f"  {k}: {counted(v, 'sentence')}")
         if self.unmapped:
             names = ", ".join(f"{k} ({v})" for k, v in self.unmapped.most_common())
             lines.append(f"  not mapped to the taxonomy (kept as prefixed spans only): {names}")

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from slant._files import schema
+from slant._words import counted
 from slant.errors import DataError, InputError
 
 __all__ = [
@@ -152,7 +153,7 @@ class ReviewedRecords(list):
         if not self.unknown_labels:
             return ""
         names = ", ".join(f"{k} ({v})" for k, v in self.unknown_labels.most_common())
-        return (f"{sum(self.unknown_labels.values())} labels unknown to the taxonomy: {names}; "
+        return (f"{counted(sum(self.unknown_labels.values()), 'label')} unknown to the taxonomy: {names}; "
                 "they are kept in each record's unknown_labels and not trained on — add a migration "
                 "to the taxonomy or fix the labels")
 

@@ -17,7 +17,7 @@ import httpx
 
 from slant.errors import StudioError
 
-__all__ = ["CHECK_TIMEOUT", "CONNECT_TIMEOUT", "Project", "Studio", "connect", "error_detail"]
+__all__ = ["CHECK_TIMEOUT", "CONNECT_TIMEOUT", "Project", "Studio", "connect", "error_detail", "every_item"]
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection: a local or LAN server takes milliseconds
 CHECK_TIMEOUT = 15.0    # seconds for the first, cheap call (whoami): a server that accepts but never answers
@@ -58,6 +58,25 @@ def error_detail(exc):
             parts.append(json.dumps(body["validation_errors"], ensure_ascii=False)[:500])
         return ": ".join(p for p in parts if p) or str(body)[:500]
     return str(body or exc)[:500]
+
+
+def every_item(pager):
+    """Every item of an SDK list pager, asking for no page past the last.
+
+    The SDK asks for the next page until one comes back empty, and Label Studio answers a
+    page past the end with 404, which its log and `slant serve`'s show as a failed
+    request; the page's ``count`` (projects) or ``total`` (tasks) tells when to stop.
+    """
+    items = []
+    for page in pager.iter_pages():
+        got = page.items or []
+        items.extend(got)
+        total = getattr(page.response, "count", None)
+        if total is None:
+            total = getattr(page.response, "total", None)
+        if not got or (total is not None and len(items) >= total):
+            break
+    return items
 
 
 class Studio:
@@ -152,7 +171,8 @@ class Studio:
 
     def find_project(self, title):
         """The project called exactly `title`, or None; several of them is an error."""
-        found = [p for p in self.call("list projects", lambda: list(self._client.projects.list(title=title, page_size=100))) if p.title == title]
+        found = [p for p in self.call("list projects", lambda: every_item(self._client.projects.list(title=title, page_size=100)))
+                 if p.title == title]
         if len(found) > 1:
             ids = ", ".join(str(p.id) for p in found)
             raise StudioError(f"{len(found)} projects on {self.url} are called {title!r} (ids {ids}); rename all but one in Label Studio, or pick another --project name")

@@ -31,6 +31,7 @@ __all__ = [
     "PUSHED_KINDS",
     "ResultLabels",
     "check_label_config",
+    "confidence",
     "config_names",
     "iter_task_data",
     "label_lookup",
@@ -124,6 +125,17 @@ def _clean_spans(text, spans, allowed):
     return sorted(kept)
 
 
+def confidence(prediction, sentence_ids):
+    """How sure the model is of the sentence-level labels it shows, 0..1: the lowest
+    probability among the ticked categories (the weakest shown label); with none ticked,
+    1 - the highest probability of any category (how sure it is that none applies)."""
+    scores = prediction.scores or {}
+    shown = [scores.get(lab, 0.0) for lab in prediction.labels if lab in sentence_ids]
+    if shown:
+        return min(shown)
+    return 1.0 - max((v for k, v in scores.items() if k in sentence_ids), default=0.0)
+
+
 def prediction_json(prediction, *, text, taxonomy, model_version, key=""):
     """One Label Studio prediction for a sentence from a model `Prediction`.
 
@@ -134,8 +146,9 @@ def prediction_json(prediction, *, text, taxonomy, model_version, key=""):
       category (or of a span-only category), scored by that category's probability;
       spans with no positive weight, or under `MIN_RELATIVE_WEIGHT` of their label's
       strongest span, are left out;
-    - ``score`` = 1 - uncertainty: Label Studio's uncertainty sampling and the review
-      queue order by ascending score, so the least certain sentence comes first.
+    - ``score`` = `confidence`: how sure the model is of what it shows (Label Studio
+      shows it as a percentage). The review queue orders by the task's
+      ``slant_uncertainty`` instead (`slant.loop.prelabel`).
     """
     scores = prediction.scores or {}
     known, sentence_ids, span_ids = taxonomy.id_sets
@@ -163,7 +176,7 @@ def prediction_json(prediction, *, text, taxonomy, model_version, key=""):
         })
     return {
         "model_version": str(model_version),
-        "score": _score(1.0 - float(prediction.uncertainty)),
+        "score": _score(confidence(prediction, sentence_ids)),
         "result": result,
     }
 

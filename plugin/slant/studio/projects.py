@@ -1,5 +1,6 @@
 """Label Studio projects as slant sets them up: the labeling config (with a marker naming
-the taxonomy), the review tab, uncertainty sampling, and finding a project by title or id.
+the taxonomy), the review tab (least certain first, the sentence in the first column),
+sequential sampling in that order, and finding a project by title or id.
 
 >>> project, created, config_updated = ensure_project(studio, "Harbor review", taxonomy)
 >>> view_id = ensure_review_view(studio, project)
@@ -9,17 +10,34 @@ import json
 import re
 
 from slant.errors import DataError, StudioError
-from slant.studio.client import Project
+from slant.studio.client import Project, every_item
 from slant.studio.lsformat import config_names
 from slant.taxonomy.config import render_config
 
 __all__ = [
-    "REVIEW_VIEW_TITLE", "ensure_project", "ensure_review_view", "plan_config", "project_config",
-    "project_list", "project_titles", "resolve_project", "set_review_settings", "user_emails",
+    "REVIEW_COLUMNS", "REVIEW_VIEW_TITLE", "ensure_project", "ensure_review_view", "plan_config", "project_config",
+    "project_list", "project_titles", "resolve_project", "review_view_data", "set_review_settings", "user_emails",
 ]
 
 REVIEW_VIEW_TITLE = "Review queue — least certain first"
-_UNCERTAINTY = "Uncertainty sampling"
+# "Label All Tasks" then follows the review tab's order (by slant_uncertainty). Label
+# Studio's uncertainty sampling would order by the prediction score, which is the
+# confidence of the shown labels, not how unsure the model is about the sentence.
+_SAMPLING = "Sequential sampling"
+# The review tab's visible columns, in this order. Label Studio 1.23 draws its own task
+# columns (ID, counts, ...) before every data column and has no column-order setting, so
+# the tab hides those (the Columns menu brings them back) and the labels and confidence
+# travel in the task data (`slant.loop.prelabel`).
+REVIEW_COLUMNS = ("text", "slant_labels", "slant_confidence", "slant_uncertainty")
+_LS_TASK_COLUMNS = (
+    "id", "inner_id", "completed_at", "total_annotations", "cancelled_annotations", "total_predictions", "annotators",
+    "annotations_results", "annotations_ids", "predictions_score", "predictions_model_versions", "predictions_results",
+    "file_upload", "storage_filename", "created_at", "updated_at", "updated_by", "avg_lead_time", "draft_exists",
+)
+# Data fields a reviewer does not need in the list (the labeling view shows the context).
+_HIDDEN_DATA = ("context_before", "context_after", "doc_id", "sentence_index", "start", "end", "source", "slant_id",
+                "uncertainty", "informativeness", "selection")
+_ORDER = "tasks:data.slant_uncertainty"
 _MARKER = re.compile(r"<!-- slant:taxonomy (\{.*?\}) -->", re.S)
 
 
@@ -108,7 +126,7 @@ def ensure_project(studio, title, taxonomy):
     if project is None:
         created = studio.call(
             f"create project {title!r}", studio.sdk.projects.create,
-            title=title, label_config=project_config(taxonomy), description=description, sampling=_UNCERTAINTY,
+            title=title, label_config=project_config(taxonomy), description=description, sampling=_SAMPLING,
         )
         return studio.project(created.id), True, False
     new_config = plan_config(project.label_config, taxonomy, title=title)
@@ -118,27 +136,45 @@ def ensure_project(studio, title, taxonomy):
     return project, False, False
 
 
+def review_view_data():
+    """The review tab: least certain first (``slant_uncertainty`` descending, as a number),
+    the sentence, the predicted categories and their confidence as the first columns."""
+    hidden = [f"tasks:{c}" for c in _LS_TASK_COLUMNS] + [f"tasks:data.{c}" for c in _HIDDEN_DATA]
+    return {
+        "title": REVIEW_VIEW_TITLE,
+        "ordering": [f"-{_ORDER}"],
+        "hiddenColumns": {"explore": hidden, "labeling": hidden},
+        "columnsDisplayType": {_ORDER: "Number", "tasks:data.slant_confidence": "Number"},
+        "columnsWidth": {"tasks:data.text": 640, "tasks:data.slant_labels": 260},
+    }
+
+
 def ensure_review_view(studio, project):
-    """The id of the Data Manager tab ordered by prediction score (created when missing)."""
+    """The id of the review Data Manager tab: created when missing; a tab of an older slant
+    (ordered by prediction score) is brought to `review_view_data`; others are left alone."""
     views = studio.call("list Data Manager tabs", studio.sdk.views.list, project=project.id)
     for v in views:
-        if (v.data or {}).get("title") == REVIEW_VIEW_TITLE:
+        data = v.data or {}
+        if data.get("title") == REVIEW_VIEW_TITLE:
+            if data.get("ordering") == ["tasks:predictions_score"]:
+                studio.call("update the review queue tab", studio.sdk.views.update, id=v.id, project=project.id,
+                            data=review_view_data())
             return int(v.id)
-    data = {"title": REVIEW_VIEW_TITLE, "ordering": ["tasks:predictions_score"]}
-    return int(studio.call("create the review queue tab", studio.sdk.views.create, project=project.id, data=data).id)
+    return int(studio.call("create the review queue tab", studio.sdk.views.create, project=project.id,
+                           data=review_view_data()).id)
 
 
 def set_review_settings(studio, project, model_version):
-    """Point the project at `model_version` and at uncertainty sampling.
+    """Point the project at `model_version` and at sequential sampling (the review tab's order).
 
     Label Studio accepts a model version only once predictions carry it; returns False
     (and changes only the sampling) when none does yet.
     """
     try:
-        studio.call("set the model version", studio.sdk.projects.update, id=project.id, model_version=model_version, sampling=_UNCERTAINTY)
+        studio.call("set the model version", studio.sdk.projects.update, id=project.id, model_version=model_version, sampling=_SAMPLING)
         return True
     except StudioError:
-        studio.call("enable uncertainty sampling", studio.sdk.projects.update, id=project.id, sampling=_UNCERTAINTY)
+        studio.call("set sequential sampling", studio.sdk.projects.update, id=project.id, sampling=_SAMPLING)
         return False
 
 
@@ -162,7 +198,7 @@ def project_titles(studio):
 
 def project_list(studio):
     """``[(id, title)]`` of every project on the server, newest first (for 'did you mean' messages)."""
-    found = studio.call("list projects", lambda: list(studio.sdk.projects.list(page_size=100)))
+    found = studio.call("list projects", lambda: every_item(studio.sdk.projects.list(page_size=100)))
     return sorted(((int(p.id), p.title or "") for p in found), reverse=True)
 
 

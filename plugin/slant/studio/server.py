@@ -230,13 +230,15 @@ def _reuse(data_dir, creds, requested_port):
                         api_key=creds["api_key"], data_dir=Path(data_dir), requested_port=requested_port)
 
 
-def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0):
+def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0, progress=None):
     """Start (or reuse) the embedded Label Studio for `data_dir` and wait for ``/health``.
 
     Label Studio silently moves to the next free port when `port` is busy; the port it
     really took is read from its log. Raises `StudioError` when the ``studio`` extra is
-    missing or the server does not come up within `timeout` seconds.
+    missing or the server does not come up within `timeout` seconds. `progress`, if given,
+    is called with a line of text when the start begins and every 30 s while it waits.
     """
+    say = progress or (lambda line: None)
     if importlib.util.find_spec("label_studio") is None:
         raise StudioError("Label Studio is not installed; install it with: pip install 'slant[studio]'")
     data_dir = Path(data_dir) if data_dir else default_data_dir()
@@ -247,6 +249,8 @@ def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0):
     if reused is not None:
         return reused
     log_path = data_dir / _LOG
+    say(f"starting Label Studio ({'the first start sets up its database and takes a few minutes' if first else 'about a minute'}; "
+        f"log: {log_path})")
     log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8")
     cmd = [sys.executable, "-m", "label_studio.server", "start", "--no-browser", "--port", str(port),
            "--internal-host", host, "--data-dir", str(data_dir), "--enable-legacy-api-token"]
@@ -258,8 +262,12 @@ def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0):
                           api_key=creds["api_key"], data_dir=data_dir, process=proc, first_start=first,
                           requested_port=port)
     try:
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline, told = began + timeout, began
         while time.monotonic() < deadline:
+            if time.monotonic() - told >= 30:
+                told = time.monotonic()
+                say(f"  still starting Label Studio ({told - began:.0f} s so far)")
             if proc.poll() is not None:
                 raise StudioError(
                     f"Label Studio exited with code {proc.returncode} while starting; its log {log_path} ends with:\n"
@@ -286,7 +294,7 @@ def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0):
 def run_studio(*, data_dir=None, port=8080, host="127.0.0.1", stream=None):
     """`slant studio`: start or reuse the embedded server, print the login, serve until Ctrl-C."""
     stream = stream or sys.stdout
-    server = start_studio(data_dir=data_dir, port=port, host=host)
+    server = start_studio(data_dir=data_dir, port=port, host=host, progress=lambda line: print(line, file=stream, flush=True))
     print(server.describe(), file=stream, flush=True)
     if server.reused:
         print("Another slant process (`slant studio` or `slant demo`) started it; stop it there with Ctrl-C.", file=stream)

@@ -8,12 +8,25 @@ Markdown table of docs/taxonomy.md (`render_docs`).
 
 from xml.etree import ElementTree as ET
 
+from slant._words import counted
 from slant.taxonomy.core import CHOICES_NAME, NOTE_NAME, SPANS_NAME, TEXT_NAME
 
-__all__ = ["PALETTE", "render_config", "render_docs"]
+__all__ = ["PALETTE", "REGIONS_CSS", "render_config", "render_docs"]
 
 # Colours of span labels without their own, in category order; `slant analyze` uses them too.
 PALETTE = ["#d62728", "#9467bd", "#ff7f0e", "#2ca02c", "#17becf", "#1f77b4", "#e377c2", "#8c564b", "#bcbd22", "#7f7f7f"]
+
+
+# The Regions list of Label Studio 1.23 cuts each region's text to one short line
+# ("squande..."), beside a label name that wraps: the label goes on its own line and the
+# text below it, whole and wrapped. (Its <Style> tag is the config's only way to style
+# the editor; class names are those of Label Studio 1.23's outliner.)
+REGIONS_CSS = (
+    ".lsf-outliner-item__title{flex-direction:column;align-items:flex-start;gap:0}"
+    ".lsf-outliner-item__text{white-space:normal;overflow:visible;text-overflow:clip;word-break:break-word;"
+    "max-width:none}"
+    ".lsf-tree-treenode{height:auto!important;min-height:40px}"
+)
 
 
 def render_config(taxonomy):
@@ -22,6 +35,7 @@ def render_config(taxonomy):
     ElementTree escapes every attribute, so any category name round-trips.
     """
     view = ET.Element("View")
+    ET.SubElement(view, "Style").text = REGIONS_CSS
     ET.SubElement(view, "Header", value="$doc_title", size="6")
     ctx = ET.SubElement(view, "View", style="color:#666;font-size:90%;margin-bottom:4px")
     ET.SubElement(ctx, "Text", name="context_before", value="$context_before", granularity="word")
@@ -71,5 +85,6 @@ def render_docs(taxonomy):
                 f"| {_md_cell(gnames[c.group])} | `{c.id}` | {_md_cell(c.name)} | {c.level} | "
                 f"{c.hotkey or '-'} | {_md_cell(ptc)} | {_md_cell(c.description)} |"
             )
-    head = f"Taxonomy `{taxonomy.id}` version {taxonomy.version}: {len(taxonomy.categories)} categories in {len(taxonomy.groups)} groups."
+    head = (f"Taxonomy `{taxonomy.id}` version {taxonomy.version}: {counted(len(taxonomy.categories), 'category', 'categories')} "
+            f"in {counted(len(taxonomy.groups), 'group')}.")
     return head + "\n\n" + "\n".join(lines) + "\n"
