@@ -107,7 +107,11 @@ def _cmd_studio(args):
     from slant.studio.server import run_studio
 
     check_output_dir(args.data_dir, "--data-dir")
-    return run_studio(data_dir=args.data_dir, port=args.port, host=args.host)
+    if args.database_url and args.database == "sqlite":
+        raise SlantError("--database-url names a PostgreSQL server; drop --database sqlite (or the URL)")
+    return run_studio(data_dir=args.data_dir, port=args.port, host=args.host,
+                      database=args.database or ("postgresql" if args.database_url else "sqlite"),
+                      database_url=args.database_url)
 
 
 def _check_push_args(args):
@@ -198,6 +202,10 @@ def add_studio(sub):
     p.add_argument("--port", type=int, default=8080, help="port to try first (default 8080; the next free one is used if busy)")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--data-dir", metavar="DIR", help="database, media and credentials (default ~/.local/share/slant/studio)")
+    p.add_argument("--database", choices=["sqlite", "postgresql"],
+                   help="sqlite (default) or postgresql: a PostgreSQL cluster of its own under --data-dir (docs/team.md)")
+    p.add_argument("--database-url", metavar="postgresql://USER@HOST/DB",
+                   help="use an existing PostgreSQL server; password from the URL, PGPASSWORD or ~/.pgpass")
     p.set_defaults(func=_cmd_studio)
 
     p = sub.add_parser("push", help="pre-label documents and send them to a Label Studio project")
