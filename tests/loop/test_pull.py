@@ -198,3 +198,24 @@ def test_a_highlight_labels_the_sentence_and_unknown_span_labels_are_reported(ta
     assert r["spans"] == [{"start": 0, "end": 8, "label": s1, "text": "x"}]
     assert r["annotations"][1]["spans"] == [{"start": 0, "end": 8, "label": s1, "text": "x"}]  # no span for the unknown label
     assert r["unknown_labels"] == ["Old span label"] and s.unknown == {"Old span label": 1}
+
+
+def test_adjudicated_policy_takes_the_adjudicators_newest_answer_and_keeps_the_coders(tax, tmp_path):
+    c1, c2, c3 = tax.sentence_ids[:3]
+    judge = {"id": 9, "email": "judge@x.org"}
+    tasks = [_task(0, [_ann(tax, {"id": 1, "email": "a@x.org"}, [c1]), _ann(tax, {"id": 2, "email": "b@x.org"}, [c2]),
+                       _ann(tax, judge, [c2], at="2024-01-02"), _ann(tax, judge, [c3], at="2024-01-03")],
+                   slant_adjudicator=9),
+             _task(1, [_ann(tax, {"id": 1, "email": "a@x.org"}, [c1]), _ann(tax, {"id": 2, "email": "b@x.org"}, [c1])]),
+             _task(2, [_ann(tax, {"id": 1, "email": "a@x.org"}, [c1]), _ann(tax, {"id": 2, "email": "b@x.org"}, [c2])],
+                   slant_adjudicator=9)]  # flagged, not adjudicated yet
+    path = _write(tmp_path / "e.json", tasks)
+    got = list(reviewed_records(iter_export(path), taxonomy=tax, policy="adjudicated"))
+    assert (got[0]["labels"], got[0]["policy"], got[0]["adjudicated"]) == ([c3], "adjudicated", True)
+    assert [a["annotator"] for a in got[0]["annotations"]] == ["a@x.org", "b@x.org"]  # every coder kept
+    assert got[0]["adjudication"]["annotator"] == "judge@x.org" and got[0]["adjudication"]["labels"] == [c3]
+    assert (got[1]["labels"], got[1]["policy"]) == ([c1], "majority")
+    assert (got[2]["labels"], got[2]["policy"], "adjudication" in got[2]) == ([], "majority", False)
+    # Under any policy the adjudicator is no coder: majority of the two coders only.
+    maj = list(reviewed_records(iter_export(path), taxonomy=tax, policy="majority"))
+    assert maj[0]["labels"] == [] and len(maj[0]["annotations"]) == 2 and maj[0]["adjudication"]["labels"] == [c3]

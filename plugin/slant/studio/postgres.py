@@ -111,7 +111,7 @@ def external_target(url, *, env_password=None, pgpass_path=None):
     return PostgresTarget(host=host, port=port, name=name, user=user, password=password)
 
 
-def find_bindir(pg_config=None):
+def find_bindir(pg_config=None, search="/usr/lib/postgresql/*/bin"):
     """The directory holding ``initdb`` and ``postgres``; `StudioError` naming the package when absent."""
     candidates = []
     pg_config = pg_config or shutil.which("pg_config")
@@ -122,7 +122,7 @@ def find_bindir(pg_config=None):
         except (OSError, subprocess.SubprocessError):
             pass
     # Debian installs each major version side by side; newest first.
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: [int(x) for x in re.findall(r"\d+", p)],
+    candidates += sorted(glob.glob(search), key=lambda p: [int(x) for x in re.findall(r"\d+", p)],
                          reverse=True)
     for d in candidates:
         if d and all(os.access(Path(d) / exe, os.X_OK) for exe in ("initdb", "postgres")):
