@@ -16,14 +16,15 @@ import httpx
 from slant.studio.team import create_account
 
 
-def make_coders(studio, n, prefix="coder"):
-    """`n` fresh accounts ``[(email, api_key)]`` on the server of `studio`."""
+def make_accounts(studio, n, prefix="coder"):
+    """`n` fresh `slant.studio.team.Account` logins on the server of `studio`."""
     tag = uuid.uuid4().hex[:6]
-    out = []
-    for k in range(n):
-        a = create_account(studio, f"{prefix}{k}-{tag}@example.org")
-        out.append((a.email, a.api_key))
-    return out
+    return [create_account(studio, f"{prefix}{k}-{tag}@example.org") for k in range(n)]
+
+
+def make_coders(studio, n, prefix="coder"):
+    """`n` fresh accounts as ``[(email, api_key)]``."""
+    return [(a.email, a.api_key) for a in make_accounts(studio, n, prefix)]
 
 
 def make_tasks(sdk, project_id, n, tag=""):

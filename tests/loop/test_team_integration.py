@@ -122,6 +122,14 @@ def test_team_overlap_adjudication(studio_db, tmp_path, monkeypatch, capsys, def
     for tid in set(tasks) - set(disputed):
         assert records[tid]["labels"] == ["loaded_language"] and len(records[tid]["annotations"]) == 2
 
+    # What Community does NOT enforce (docs/team.md): a coder's token reads every annotation
+    # of a task, and the API accepts a third coder on a 2-coder task.
+    seen = httpx.get(f"{studio_db.url}/api/tasks/{disputed[0]}", headers={"Authorization": f"Token {bo}"}, timeout=120)
+    assert {a["completed_by"] if isinstance(a["completed_by"], int) else a["completed_by"]["id"]
+            for a in seen.json()["annotations"]} >= {accounts[emails[0]]["id"], accounts[emails[1]]["id"]}
+    _post(studio_db.url, cy, tasks[0], _choices(loaded))
+    assert len(sdk.tasks.get(id=tasks[0]).annotations) == 3
+
 
 def test_eight_coders_at_once(studio_db):
     """Eight accounts, eight threads, one project: throughput, errors, and nothing lost."""
