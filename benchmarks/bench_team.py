@@ -17,6 +17,7 @@ SQLite (ratio >= 1.0). Exits 1 when a target is missed.
 """
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -58,6 +59,7 @@ def measure(database, args, port):
         choice = [{"from_name": "categories", "to_name": "text", "type": "choices",
                    "value": {"choices": [tax.category("loaded_language").name]}}]
         result = run_coders(server.url, coders, task_ids, seconds=args.seconds, result=choice)
+        load = os.getloadavg()[1]  # the machine is shared: say how busy it was
         peak = _peak_kib(server.process.pid)
         t1 = time.perf_counter()
         records, _ = pull_records(studio, project=project.id, taxonomy=tax)
@@ -72,7 +74,8 @@ def measure(database, args, port):
     print(f"{database}: {row['annotations']} annotations in {row['seconds']:.0f} s = {row['rate']:.2f}/s, "
           f"p95 {row['p95_ms']:.0f} ms, errors {row['errors'] or 'none'}, pulled {row['pulled']} "
           f"({'all acknowledged' if row['complete'] else 'MISMATCH'}) in {pull_s:.1f} s, "
-          f"Label Studio peak RSS {row['peak_mib']:.0f} MiB", flush=True)
+          f"Label Studio peak RSS {row['peak_mib']:.0f} MiB; load average (5 min) {load:.1f} on {os.cpu_count()} CPUs",
+          flush=True)
     return row
 
 

@@ -117,3 +117,17 @@ def test_as_root_a_data_dir_the_postgres_user_cannot_enter_is_one_message(pg_dir
     with pytest.raises(StudioError, match=rf"runs as the 'postgres' user \(it refuses root\), which cannot enter {pg_dir} "
                                           rf"\(mode 700\); run `chmod o\+x {pg_dir}`"):
         LocalPostgres(os.path.join(pg_dir, "studio")).start()
+
+
+@pytest.mark.integration
+def test_a_cluster_left_running_by_a_killed_slant_is_adopted_and_stopped(pg_dir):
+    first = LocalPostgres(pg_dir).start()  # its owner "dies" without stopping it
+    try:
+        second = LocalPostgres(pg_dir).start()
+        assert second.process is None and second.pid == first.process.pid
+        with second.target.connect() as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        second.stop()
+        assert first.process.wait(timeout=60) == 0  # stopped cleanly through the adopted pid
+    finally:
+        first.stop()

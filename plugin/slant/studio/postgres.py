@@ -172,6 +172,7 @@ class LocalPostgres:
         self.bindir = Path(bindir) if bindir else None
         self.port = port  # names the socket file only: no TCP port is opened
         self.process = None
+        self.orphan = None
         self.target = None
 
     def __repr__(self):
@@ -230,19 +231,33 @@ class LocalPostgres:
             if self.cluster.exists():
                 shutil.rmtree(self.cluster)  # a half-made cluster from an interrupted initdb
             self._initdb(creds, owner)
-        log = self._log()
-        self.process = self._popen(
-            ["postgres", "-D", str(self.cluster), "-k", str(self.socket_dir), "-p", str(self.port),
-             "-c", "listen_addresses=", "-c", "max_connections=200"],
-            owner, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
         admin = PostgresTarget(host=str(self.socket_dir), port=self.port, name="postgres", user=creds["superuser"],
                                password=creds["superuser_password"])
-        self._wait(admin, timeout)
+        self.orphan = self._running_orphan(admin)
+        if self.orphan is None:
+            log = self._log()
+            self.process = self._popen(
+                ["postgres", "-D", str(self.cluster), "-k", str(self.socket_dir), "-p", str(self.port),
+                 "-c", "listen_addresses=", "-c", "max_connections=200"],
+                owner, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            log.close()
+            self._wait(admin, timeout)
         self._ensure_database(admin, creds)
         self.target = PostgresTarget(host=str(self.socket_dir), port=self.port, name=creds["database"],
                                      user=creds["user"], password=creds["password"])
         return self
+
+    def _running_orphan(self, admin):
+        """The pid of this cluster's postmaster left running by a slant that was killed, else None."""
+        import psycopg
+
+        try:
+            pid = int((self.cluster / "postmaster.pid").read_text().split()[0])
+            os.kill(pid, 0)
+            admin.connect().close()
+        except (OSError, ValueError, IndexError, psycopg.Error):
+            return None
+        return pid  # it answers with our password: adopt it, and stop it when we stop
 
     def _wait(self, admin, timeout):
         import psycopg
@@ -274,10 +289,12 @@ class LocalPostgres:
 
     @property
     def pid(self):
-        return None if self.process is None else self.process.pid
+        return self.orphan if self.process is None else self.process.pid
 
     def stop(self, *, kill=False, timeout=60):
         """Fast shutdown (SIGINT: roll back open transactions, checkpoint); SIGKILL with `kill`."""
+        if self.orphan is not None:
+            self._stop_orphan(signal.SIGKILL if kill else signal.SIGINT, timeout)
         proc = self.process
         if proc is None or proc.poll() is not None:
             return
@@ -290,3 +307,17 @@ class LocalPostgres:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+    def _stop_orphan(self, sig, timeout):
+        pid, self.orphan = self.orphan, None
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return
+            time.sleep(0.2)
