@@ -78,6 +78,11 @@ def test_team_overlap_adjudication(studio_db, tmp_path, monkeypatch, capsys, def
     assert "already members" in capsys.readouterr().out and store.read_text() == before
     assert main(["team", "add", "not-an-address", *target]) == 1
     assert "not an email address: 'not-an-address'" in capsys.readouterr().err
+    assert main(["team", "list", *target]) == 0
+    listed = capsys.readouterr().out
+    assert all(f"{e} (made by slant team add" in listed for e in emails) and studio_db.email in listed
+    assert main(["team", "invite", *target]) == 0
+    assert capsys.readouterr().out.strip().startswith(f"{studio_db.url}/user/signup/?token=")
     (ana, bo, cy) = (accounts[e]["api_key"] for e in emails)
     assert studio_db.client(api_key=ana).users.whoami().email == emails[0]  # the login works
 
@@ -127,8 +132,9 @@ def test_team_overlap_adjudication(studio_db, tmp_path, monkeypatch, capsys, def
     seen = httpx.get(f"{studio_db.url}/api/tasks/{disputed[0]}", headers={"Authorization": f"Token {bo}"}, timeout=120)
     assert {a["completed_by"] if isinstance(a["completed_by"], int) else a["completed_by"]["id"]
             for a in seen.json()["annotations"]} >= {accounts[emails[0]]["id"], accounts[emails[1]]["id"]}
-    _post(studio_db.url, cy, tasks[0], _choices(loaded))
-    assert len(sdk.tasks.get(id=tasks[0]).annotations) == 3
+    agreed = min(set(tasks) - set(disputed))
+    _post(studio_db.url, cy, agreed, _choices(loaded))
+    assert len(sdk.tasks.get(id=agreed).annotations) == 3
 
 
 def test_eight_coders_at_once(studio_db):
