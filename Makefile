@@ -8,11 +8,11 @@ STAMP := $(VENV)/.slant-installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: help setup encoder test test-quick test-unit lint demo chromium bench clean
+.PHONY: help setup encoder test test-quick test-unit lint demo chromium postgresql bench clean
 
 help:
 	@echo "make demo   set up and run slant on an embedded Label Studio (Ctrl-C to stop)"
-	@echo "make test   set up (venv, package with extras, Label Studio, chromium) and run all tests (~30 min, ~2.7 GB venv)"
+	@echo "make test   set up (venv, package with extras, Label Studio, chromium, postgresql) and run all tests (~30 min, ~2.7 GB venv)"
 	@echo "make test-quick  the same without the heavy optional parts (encoder extra, wheel in a fresh venv)"
 	@echo "make bench  run the benchmarks in benchmarks/"
 
@@ -49,9 +49,20 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: $(CHROMIUM) is missing and this is not root: browser tests will be skipped"; fi
 
+# The team tests (tests/loop/test_team_integration.py) also run Label Studio on Debian's
+# PostgreSQL; as root it is installed here (PostgreSQL itself then runs as the `postgres`
+# user the package creates), elsewhere those tests are skipped with the reason printed.
+postgresql:
+	@if command -v pg_config >/dev/null && [ -x "$$(pg_config --bindir)/initdb" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's postgresql for the team tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "note: PostgreSQL is missing and this is not root: the PostgreSQL tests will be skipped"; fi
+
 # About 30 minutes on a loaded 2-core machine (the first Label Studio start alone can take
 # 3+ minutes); the venv with every extra is about 2.7 GB.
-test: setup encoder chromium lint
+test: setup encoder chromium postgresql lint
 	@echo "== [4/4] tests (unit, Label Studio integration, browser, slow): this is the long part"
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -12,11 +12,17 @@ Integration tests take it and mark themselves ``@pytest.mark.integration``:
 
 The port can change across a restart (Label Studio moves on when its port is busy), so
 read ``label_studio.url`` after restarting.
+
+`label_studio_pg` is the same on PostgreSQL (a cluster of its own, `slant studio --database
+postgresql`); `studio_db` is parametrised over both (ids ``sqlite`` and ``postgresql``) for
+the tests that must hold on either database (tests/loop/test_team_integration.py).
 """
 
 import importlib.util
 import random
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,15 +37,17 @@ def _free_port():
 class LiveStudio:
     """Handle on the session's Label Studio server."""
 
-    def __init__(self, data_dir, port):
+    def __init__(self, data_dir, port, database="sqlite"):
         self.data_dir = Path(data_dir)
         self.requested_port = port
+        self.database = database
         self.server = None
 
     def start(self):
         from slant.studio.server import start_studio
 
-        self.server = start_studio(data_dir=self.data_dir, port=self.requested_port, timeout=360)
+        self.server = start_studio(data_dir=self.data_dir, port=self.requested_port, timeout=600,
+                                   database=self.database)
         return self
 
     @property
@@ -81,7 +89,7 @@ class LiveStudio:
         return connect(self.url, api_key or self.api_key)
 
     def stop(self, *, kill=False):
-        """Stop the server (SIGKILL with `kill`, to simulate a crash)."""
+        """Stop the server, and its PostgreSQL (SIGKILL to both with `kill`, to simulate a crash)."""
         if self.server is not None:
             self.server.stop(kill=kill)
 
@@ -91,7 +99,8 @@ class LiveStudio:
         return self.start()
 
     def __repr__(self):
-        return f"LiveStudio(url={self.url if self.server else None!r}, data_dir={str(self.data_dir)!r})"
+        return (f"LiveStudio(url={self.url if self.server else None!r}, database={self.database!r}, "
+                f"data_dir={str(self.data_dir)!r})")
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +114,35 @@ def label_studio(tmp_path_factory):
         yield live
     finally:
         live.stop()
+
+
+@pytest.fixture(scope="session")
+def label_studio_pg():
+    """A real Label Studio on a PostgreSQL cluster of its own; skipped when PostgreSQL is not installed."""
+    from slant.errors import StudioError
+    from slant.studio.postgres import find_bindir
+
+    if importlib.util.find_spec("label_studio") is None:
+        pytest.skip("label-studio is not installed (pip install 'slant[studio]'); integration tests need a real server")
+    try:
+        find_bindir()
+    except StudioError as exc:
+        pytest.skip(f"{exc} (`make test` does this when run as root)")
+    # Not under pytest's basetemp: as root that is 0700 and the postgres user could not enter it.
+    data_dir = tempfile.mkdtemp(prefix="slant-pg-test-")
+    live = LiveStudio(data_dir, _free_port(), database="postgresql")
+    try:
+        live.start()
+        yield live
+    finally:
+        live.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def studio_db(request):
+    """The session's Label Studio on SQLite, then on PostgreSQL."""
+    return request.getfixturevalue("label_studio" if request.param == "sqlite" else "label_studio_pg")
 
 
 @pytest.fixture(scope="session")

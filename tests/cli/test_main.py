@@ -5,7 +5,7 @@ import pytest
 from slant.cli.main import build_parser, main
 
 COMMANDS = {"taxonomy", "agreement", "pull", "import", "studio", "push", "demo", "model", "analyze", "train", "evaluate",
-            "serve", "models"}
+            "serve", "models", "team", "adjudicate"}
 
 
 def test_every_command_is_registered():
@@ -21,6 +21,10 @@ def test_version(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["push", "--project", "p"], "slant push: pass one or more FILEs to push, or --refresh"),
+    (["push", "f.txt", "--project", "p", "--overlap-share", "0.5"], "--overlap-share goes with --overlap K"),
+    (["push", "f.txt", "--project", "p", "--overlap", "0"], "--overlap 0: the number of coders per task must be 1 or more"),
+    (["push", "f.txt", "--project", "p", "--overlap", "2", "--overlap-share", "1.5"], "--overlap-share 1.5: a share of the tasks, in (0, 1]"),
+    (["studio", "--database", "sqlite", "--database-url", "postgresql://u@h/db"], "--database-url names a PostgreSQL server"),
     (["push", "f.txt", "--project", "p", "--refresh"], "--refresh adds predictions"),
     (["push", "--project", "p", "--refresh", "--select", "3"], "--refresh and --select do different things"),
     (["push", "f.txt", "--project", "p", "--strategy", "margin"], "--strategy goes with --select N"),
@@ -29,7 +33,7 @@ def test_version(capsys):
     (["train", "d.jsonl", "--curve", "--out", "d"], "--curve trains throw-away models and writes none"),
     (["train", "d.jsonl", "--encoder-epochs", "2"], "--encoder-epochs goes with --encoder minilm"),
     (["taxonomy", "check", "/no/such/taxonomy.json"], "taxonomy"),
-], ids=["push-nothing", "refresh-files", "refresh-select", "strategy", "agreement-nothing", "plot", "curve-out",
+], ids=["push-nothing", "share-alone", "overlap-0", "share-1.5", "sqlite-url", "refresh-files", "refresh-select", "strategy", "agreement-nothing", "plot", "curve-out",
         "encoder-epochs", "missing-taxonomy"])
 def test_slant_errors_are_one_message_and_exit_1(capsys, argv, message):
     assert main(argv) == 1

@@ -239,3 +239,22 @@ def test_pull_with_a_newer_taxonomy_migrates_old_display_names(tmp_path, tax):
     assert r0["annotations"][1]["labels"] == ["emotive_language"]  # the retired category is dropped
     assert r1["labels"] == ["name_calling"] and r1["unknown_labels"] == ["Not a category"]
     assert s.unknown == {"Not a category": 1} and s.labels["emotive_language"] == 1
+def test_adjudicated_policy_takes_the_adjudicators_newest_answer_and_keeps_the_coders(tax, tmp_path):
+    c1, c2, c3 = tax.sentence_ids[:3]
+    judge = {"id": 9, "email": "judge@x.org"}
+    tasks = [_task(0, [_ann(tax, {"id": 1, "email": "a@x.org"}, [c1]), _ann(tax, {"id": 2, "email": "b@x.org"}, [c2]),
+                       _ann(tax, judge, [c2], at="2024-01-02"), _ann(tax, judge, [c3], at="2024-01-03")],
+                   slant_adjudicator=9),
+             _task(1, [_ann(tax, {"id": 1, "email": "a@x.org"}, [c1]), _ann(tax, {"id": 2, "email": "b@x.org"}, [c1])]),
+             _task(2, [_ann(tax, {"id": 1, "email": "a@x.org"}, [c1]), _ann(tax, {"id": 2, "email": "b@x.org"}, [c2])],
+                   slant_adjudicator=9)]  # flagged, not adjudicated yet
+    path = _write(tmp_path / "e.json", tasks)
+    got = list(reviewed_records(iter_export(path), taxonomy=tax, policy="adjudicated"))
+    assert (got[0]["labels"], got[0]["policy"], got[0]["adjudicated"]) == ([c3], "adjudicated", True)
+    assert [a["annotator"] for a in got[0]["annotations"]] == ["a@x.org", "b@x.org"]  # every coder kept
+    assert got[0]["adjudication"]["annotator"] == "judge@x.org" and got[0]["adjudication"]["labels"] == [c3]
+    assert (got[1]["labels"], got[1]["policy"]) == ([c1], "majority")
+    assert (got[2]["labels"], got[2]["policy"], "adjudication" in got[2]) == ([], "majority", False)
+    # Under any policy the adjudicator is no coder: majority of the two coders only.
+    maj = list(reviewed_records(iter_export(path), taxonomy=tax, policy="majority"))
+    assert maj[0]["labels"] == [] and len(maj[0]["annotations"]) == 2 and maj[0]["adjudication"]["labels"] == [c3]

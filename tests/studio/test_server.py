@@ -105,3 +105,49 @@ def test_describe_never_shows_the_password_or_token(tmp_path):
     assert "s3cret-pw" not in text and "tok-123" not in text
     assert "admin@slant.local" in text and "credentials.json" in text
     assert "s3cret-pw" not in repr(s) and "tok-123" not in repr(s)
+
+
+@pytest.mark.integration
+def test_slant_studio_on_postgresql_reuses_its_data_and_stops_both_on_ctrl_c(label_studio_pg):
+    """The real command on the session's PostgreSQL data dir: a project made before is there,
+    and Ctrl-C stops Label Studio and then PostgreSQL, leaving no process behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    import httpx
+
+    title = f"kept {uuid.uuid4().hex[:6]}"
+    label_studio_pg.client().projects.create(title=title)
+    label_studio_pg.stop()
+    data_dir, port = label_studio_pg.data_dir, _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "slant", "studio", "--database", "postgresql", "--port", str(port),
+                             "--data-dir", str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        while not lines or "Press Ctrl-C" not in lines[-1]:
+            line = proc.stdout.readline()
+            assert line, "slant studio exited early:\n" + "".join(lines)
+            lines.append(line)
+        out = "".join(lines)
+        assert f"running at http://127.0.0.1:{port} (PostgreSQL (local cluster))" in out
+        secrets = json.loads((data_dir / "postgres.json").read_text())
+        assert secrets["password"] not in out and secrets["superuser_password"] not in out
+        projects = httpx.get(f"http://127.0.0.1:{port}/api/projects?page_size=1000", timeout=60,
+                             headers={"Authorization": f"Token {label_studio_pg.api_key}"}).json()["results"]
+        assert title in {p["title"] for p in projects}  # the restart kept the data
+        studio_pid = json.loads((data_dir / "server.json").read_text())["pid"]
+        pg_pid = int((data_dir / "postgres" / "data" / "postmaster.pid").read_text().split()[0])
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        label_studio_pg.start()  # back for the other tests
+    assert proc.returncode == 0 and "Label Studio and its PostgreSQL stopped." in rest and "Traceback" not in rest
+    deadline = time.monotonic() + 20
+    while (studio_server._alive(studio_pid) or studio_server._alive(pg_pid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not studio_server._alive(studio_pid) and not studio_server._alive(pg_pid)

@@ -1,7 +1,7 @@
 """Command line: thin commands over the library functions.
 
 `build_parser` assembles one module per command group (slant.cli.taxonomy, agreement,
-studio, model, serve, models); `main` runs the command and turns a `SlantError` into
+studio, model, serve, models, team); `main` runs the command and turns a `SlantError` into
 one message on standard error and exit status 1. Shared options, the environment and
 output checks live in slant.cli.common.
 """
@@ -17,6 +17,7 @@ from slant.cli.models import add_models
 from slant.cli.serve import add_serve
 from slant.cli.studio import add_import, add_pull, add_studio
 from slant.cli.taxonomy import add_taxonomy
+from slant.cli.team import add_adjudicate, add_team
 from slant.errors import SlantError
 
 __all__ = ["main", "build_parser"]
@@ -47,6 +48,8 @@ def build_parser():
     add_model(sub)
     add_serve(sub)
     add_models(sub)
+    add_team(sub)
+    add_adjudicate(sub)
     return parser
 
 

@@ -19,7 +19,7 @@ from slant.errors import SlantError
 
 __all__ = ["add_import", "add_pull", "add_studio"]
 
-POLICIES = ["majority", "unanimous", "ground-truth", "any"]
+POLICIES = ["majority", "unanimous", "ground-truth", "any", "adjudicated"]
 
 
 def _waiting(message):
@@ -48,7 +48,8 @@ def add_pull(sub):
     p.add_argument("--project", required=True, metavar="NAME", help="project title or id")
     add_output_option(p, "reviewed-label records to write", required=True, metavar="FILE.jsonl")
     p.add_argument("--policy", choices=POLICIES, default="majority",
-                   help="adjudication: majority (> half), unanimous, ground-truth (else majority), any (union)")
+                   help="adjudication: majority (> half), unanimous, ground-truth (else majority), any (union), "
+                   "adjudicated (the adjudicator's answer from `slant adjudicate`, else majority)")
     p.add_argument("--min-annotators", type=int, default=0, metavar="K",
                    help="skip tasks with fewer than K non-cancelled annotations (default 0: write every task)")
     add_taxonomy_option(p)
@@ -115,7 +116,11 @@ def _cmd_studio(args):
     from slant.studio.server import run_studio
 
     check_output_dir(args.data_dir, "--data-dir")
-    return run_studio(data_dir=args.data_dir, port=args.port, host=args.host)
+    if args.database_url and args.database == "sqlite":
+        raise SlantError("--database-url names a PostgreSQL server; drop --database sqlite (or the URL)")
+    return run_studio(data_dir=args.data_dir, port=args.port, host=args.host,
+                      database=args.database or ("postgresql" if args.database_url else "sqlite"),
+                      database_url=args.database_url)
 
 
 def _check_push_args(args):
@@ -130,6 +135,24 @@ def _check_push_args(args):
         raise SlantError("--all goes with --refresh (refresh annotated tasks too)")
     if args.strategy and args.select is None:
         raise SlantError("--strategy goes with --select N")
+    if args.overlap_share is not None and args.overlap is None:
+        raise SlantError("--overlap-share goes with --overlap K (K coders for that share of the tasks)")
+    if args.overlap is not None and args.overlap < 1:
+        raise SlantError(f"--overlap {args.overlap}: the number of coders per task must be 1 or more")
+    if args.overlap_share is not None and not 0 < args.overlap_share <= 1:
+        raise SlantError(f"--overlap-share {args.overlap_share}: a share of the tasks, in (0, 1], e.g. 0.2")
+
+
+def _set_overlap(args, studio):
+    from slant.studio.projects import resolve_project
+    from slant.studio.team import set_overlap
+
+    if args.overlap is None:
+        return
+    share = 1.0 if args.overlap_share is None else args.overlap_share
+    set_overlap(studio, resolve_project(studio, args.project), overlap=args.overlap, share=share)
+    print(f"overlap: {args.overlap} coders per task on {share:.0%} of the tasks"
+          + (" (shown first; pre-annotations hidden for blind coding)" if args.overlap > 1 else ""))
 
 
 def _push_loop(args, studio, model, taxonomy):
@@ -161,11 +184,13 @@ def _cmd_push(args):
     studio = connect(url, key, on_wait=_waiting)
     model = pick_model(args, taxonomy)
     if args.refresh or args.select is not None:
-        return _push_loop(args, studio, model, taxonomy)
-    with ConsoleProgress(total=count_documents(args.files)) as progress:
-        result = push(studio, args.files, project=args.project, taxonomy=taxonomy, model=model,
-                      batch_size=args.batch_size, cache_dir=cache_dir(), progress=progress)
-    print(result.summary())
+        _push_loop(args, studio, model, taxonomy)
+    else:
+        with ConsoleProgress(total=count_documents(args.files)) as progress:
+            result = push(studio, args.files, project=args.project, taxonomy=taxonomy, model=model,
+                          batch_size=args.batch_size, cache_dir=cache_dir(), progress=progress)
+        print(result.summary())
+    _set_overlap(args, studio)
     return 0
 
 
@@ -193,6 +218,10 @@ def add_studio(sub):
     p.add_argument("--port", type=int, default=8080, help="port to try first (default 8080; the next free one is used if busy)")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--data-dir", metavar="DIR", help="database, media and credentials (default ~/.local/share/slant/studio)")
+    p.add_argument("--database", choices=["sqlite", "postgresql"],
+                   help="sqlite (default) or postgresql: a PostgreSQL cluster of its own under --data-dir (docs/team.md)")
+    p.add_argument("--database-url", metavar="postgresql://USER@HOST/DB",
+                   help="use an existing PostgreSQL server; password from the URL, PGPASSWORD or ~/.pgpass")
     p.set_defaults(func=_cmd_studio)
 
     p = sub.add_parser("push", help="pre-label documents and send them to a Label Studio project")
@@ -202,6 +231,10 @@ def add_studio(sub):
     p.add_argument("--model", metavar="DIR|VERSION", help=MODEL_HELP)
     _add_push_loop_options(p)
     p.add_argument("--batch-size", type=int, default=1000, metavar="N", help="tasks per import request (default 1000)")
+    p.add_argument("--overlap", type=int, metavar="K",
+                   help="blind multiple coding: K coders per task (Label Studio's maximum_annotations; docs/team.md)")
+    p.add_argument("--overlap-share", type=float, metavar="F",
+                   help="with --overlap: the share of tasks coded K times, served first (default 1: all)")
     add_studio_target_options(p)
     p.set_defaults(func=_cmd_push)
 

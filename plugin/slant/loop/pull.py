@@ -14,6 +14,11 @@ Adjudication policies (the record's ``policy`` names the one that produced its l
 - ``ground-truth``: the newest annotation flagged ground truth wins; a task with none
   falls back to ``majority`` (and its record says ``majority``).
 - ``any``: the union of all annotations.
+- ``adjudicated``: the newest annotation of the task's adjudicator (the user named in the
+  task's ``slant_adjudicator`` field by `slant adjudicate`) wins; a task without one falls
+  back to ``majority``. Under every policy the adjudicator's annotations of such a task go
+  to the record's ``adjudication`` field, not ``annotations``: they are no coder's vote
+  and count in no agreement figure.
 
 Spans are adjudicated the same way, a span being its ``(start, end, label)``. Cancelled
 (skipped) annotations are counted in ``cancelled`` and never used as labels. Choices the
@@ -44,7 +49,8 @@ from slant.studio.projects import project_list, resolve_project, user_emails
 __all__ = ["POLICIES", "PullSummary", "adjudicate", "agreement_from_project", "pull", "pull_export", "pull_records",
            "reviewed_records"]
 
-POLICIES = ("majority", "unanimous", "ground-truth", "any")
+POLICIES = ("majority", "unanimous", "ground-truth", "any", "adjudicated")
+ADJUDICATOR_FIELD = "slant_adjudicator"  # task data: the user id whose annotation adjudicates
 _TASK_FIELDS = ("doc_id", "sentence_index", "start", "end")
 
 
@@ -72,6 +78,8 @@ def adjudicate(label_sets, policy, ground_truth=None):
     if policy == "ground-truth":
         if ground_truth is not None:
             return sorted(label_sets[ground_truth]), "ground-truth", True
+        policy = "majority"
+    if policy == "adjudicated":  # reviewed_records applies the adjudicator's answer where there is one
         policy = "majority"
     if policy == "majority":
         return sorted(x for x, c in counts.items() if 2 * c > n), "majority", True
@@ -161,7 +169,8 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"task {task_id}: no text in its data; slant pulls projects made by `slant push` "
                             "(task data with a 'text' field)")
-        anns, cancelled, gt, unknown = [], 0, None, Counter()
+        anns, cancelled, gt, unknown, judged = [], 0, None, Counter(), []
+        judge = data.get(ADJUDICATOR_FIELD)
         for a in task.get("annotations") or ():
             if not isinstance(a, dict):
                 continue
@@ -176,6 +185,9 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
                    "created_at": a.get("created_at"), "lead_time": a.get("lead_time")}
             if read.unknown:
                 ann["unknown_labels"] = sorted(set(read.unknown))
+            if judge is not None and str(uid) == str(judge):
+                judged.append(ann)
+                continue
             if ann["ground_truth"]:  # the newest ground truth wins
                 at = str(a.get("updated_at") or a.get("created_at") or "")
                 if gt is None or at >= gt[0]:
@@ -189,7 +201,11 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
         labels, used, decided = adjudicate([set(a["labels"]) for a in anns], policy, gt)
         keys = [{(x["start"], x["end"], x["label"]) for x in a["spans"]} for a in anns]
         span_keys, _, _ = adjudicate(keys, policy, gt)
-        texts = {(x["start"], x["end"], x["label"]): x.get("text") for a in anns for x in a["spans"]}
+        final = max(judged, key=lambda a: str(a.get("created_at") or "")) if judged else None
+        if policy == "adjudicated" and final is not None:
+            labels, used, decided = sorted(final["labels"]), "adjudicated", True
+            span_keys = sorted({(x["start"], x["end"], x["label"]) for x in final["spans"]})
+        texts = {(x["start"], x["end"], x["label"]): x.get("text") for a in [*anns, *judged] for x in a["spans"]}
         slant_id = data.get("slant_id")
         record = {
             "id": str(slant_id) if slant_id else f"task-{task_id}",
@@ -197,7 +213,7 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
             "text": text, "labels": labels,
             "spans": [dict({"start": a, "end": b, "label": c}, **({"text": texts[(a, b, c)]} if texts.get((a, b, c)) else {}))
                       for a, b, c in span_keys],
-            "annotations": anns, "policy": used, "adjudicated": decided and bool(anns),
+            "annotations": anns, "policy": used, "adjudicated": decided and bool(anns or final),
             "source": "label-studio", "cancelled": cancelled,
             "prediction": _prediction(task, lookup, model_version),
             "task_id": task_id, "project_id": task.get("project"),
@@ -206,6 +222,8 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
             "taxonomy": tax_meta,
         }
         record["model_version"] = (record["prediction"] or {}).get("model_version")
+        if judged:
+            record["adjudication"] = final
         if unknown:
             record["unknown_labels"] = sorted(unknown)
             s.unknown.update(unknown)
@@ -214,7 +232,7 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
         s.annotated_tasks += bool(anns)
         s.undecided += not record["adjudicated"]
         s.annotators.update(str(a["annotator"]) for a in anns)
-        if anns:
+        if anns or final:
             s.policies[used] += 1
             s.labels.update(labels)
         yield record

@@ -76,7 +76,7 @@ __all__ = [
 # Policies that produce adjudicated labels: `slant pull`'s (majority, unanimous,
 # ground-truth, any), the live ML backend's ("latest": a task's newest answer) and those of
 # imported or hand-written data.
-ADJUDICATED_POLICIES = frozenset({"majority", "unanimous", "ground-truth", "any", "latest", "given", "import", "seed"})
+ADJUDICATED_POLICIES = frozenset({"majority", "unanimous", "ground-truth", "any", "adjudicated", "latest", "given", "import", "seed"})
 HOLDOUT = 0.2
 _HOLDOUT_RULE = "documents whose sha256('slant-heldout:' + doc_id) maps below the fraction; stable across versions"
 

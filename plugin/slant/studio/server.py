@@ -1,7 +1,9 @@
 """The embedded Label Studio server behind `slant studio` and `slant demo`.
 
 Runs ``label-studio start`` from the ``studio`` extra with SQLite under a data directory
-(``$XDG_DATA_HOME/slant/studio`` by default). The first start creates an admin user with
+(``$XDG_DATA_HOME/slant/studio`` by default), or on PostgreSQL: a cluster of its own under
+the same directory (``database="postgresql"``, see `slant.studio.postgres`) or an existing
+server (``database_url="postgresql://..."``). The first start creates an admin user with
 a random password and API token, kept in ``credentials.json`` (mode 0600) next to the
 database; ``server.json`` records the running process so a second start reuses it.
 
@@ -26,6 +28,7 @@ import httpx
 
 from slant import _files
 from slant.errors import StudioError
+from slant.studio.postgres import LocalPostgres, external_target, redact_url
 
 __all__ = ["StudioServer", "default_data_dir", "local_connection", "read_credentials", "run_studio", "start_studio", "server_env"]
 
@@ -107,9 +110,15 @@ def local_connection(data_dir):
     return state["url"], creds["api_key"]
 
 
-def server_env(data_dir, creds, base=None):
-    """The environment `label-studio start` runs with: local, quiet, legacy tokens on."""
+def server_env(data_dir, creds, base=None, database_env=None):
+    """The environment `label-studio start` runs with: local, quiet, legacy tokens on.
+
+    `database_env` (``PostgresTarget.label_studio_env()``) points it at PostgreSQL; SQLite otherwise.
+    """
     env = dict(os.environ if base is None else base)
+    for key in [k for k in env if k.startswith("POSTGRE_")]:
+        del env[key]  # only the database slant chose
+    env.update(database_env or {"DJANGO_DB": "sqlite"})
     env.update({
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
         "LABEL_STUDIO_USERNAME": creds["username"],
@@ -142,6 +151,8 @@ class StudioServer:
     process: subprocess.Popen = field(default=None, repr=False)
     first_start: bool = False
     requested_port: int = None
+    database: str = "SQLite"
+    postgres: LocalPostgres = field(default=None, repr=False)
 
     @property
     def reused(self):
@@ -163,7 +174,7 @@ class StudioServer:
 
     def describe(self):
         """What a person needs to log in; neither the password nor the token is shown."""
-        lines = [f"Label Studio is {'already ' if self.reused else ''}running at {self.url}"]
+        lines = [f"Label Studio is {'already ' if self.reused else ''}running at {self.url} ({self.database})"]
         if self.requested_port and self.port != self.requested_port:
             lines.append(f"  (port {self.requested_port} was busy, so it took port {self.port})")
         lines.append(f"  login:     {self.username}")
@@ -173,7 +184,14 @@ class StudioServer:
         return "\n".join(lines)
 
     def stop(self, *, kill=False, timeout=20):
-        """Stop the server if this object started it (SIGKILL with `kill`, for fault tests)."""
+        """Stop the server if this object started it, then its PostgreSQL (SIGKILL to both with `kill`, for fault tests)."""
+        try:
+            self._stop_studio(kill=kill, timeout=timeout)
+        finally:
+            if self.postgres is not None:
+                self.postgres.stop(kill=kill)
+
+    def _stop_studio(self, *, kill, timeout):
         proc = self.process
         if proc is None or proc.poll() is not None:
             return
@@ -202,6 +220,7 @@ class StudioServer:
         try:
             while self.process.poll() is None:
                 time.sleep(poll)
+            self.stop()  # Label Studio died: its PostgreSQL goes too
             return self.process.returncode
         except KeyboardInterrupt:
             self.stop()
@@ -219,24 +238,46 @@ def _log_tail(path, lines=15):
     return "\n".join(text[-lines:])
 
 
-def _reuse(data_dir, creds, requested_port):
+def _reuse(data_dir, creds, requested_port, database):
     state = _read_json(Path(data_dir) / _STATE)
     if not isinstance(state, dict) or not _alive(state.get("pid")):
         return None
     url = state.get("url", "")
     if not (_health(url) and _token_works(url, creds["api_key"])):
         return None
+    running = state.get("database", "SQLite")
+    if running != database:
+        raise StudioError(f"a Label Studio on {running} is already running for {data_dir} at {url}; stop it (Ctrl-C "
+                          f"where it was started) before starting it on {database}")
     return StudioServer(url=url, port=int(state["port"]), username=creds["username"], password=creds["password"],
-                        api_key=creds["api_key"], data_dir=Path(data_dir), requested_port=requested_port)
+                        api_key=creds["api_key"], data_dir=Path(data_dir), requested_port=requested_port,
+                        database=running)
 
 
-def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0, progress=None):
+def _database(data_dir, database, database_url):
+    """``(description, LocalPostgres or None, env for Label Studio or None)``; the cluster is not started yet."""
+    if database_url:
+        target = external_target(database_url, env_password=os.environ.get("PGPASSWORD"),
+                                 pgpass_path=os.environ.get("PGPASSFILE") or Path.home() / ".pgpass")
+        return f"PostgreSQL at {redact_url(database_url)}", None, target.label_studio_env()
+    if database in (None, "sqlite"):
+        return "SQLite", None, None
+    if database != "postgresql":
+        raise StudioError(f"--database {database!r}: choose sqlite or postgresql")
+    return "PostgreSQL (local cluster)", LocalPostgres(data_dir), None
+
+
+def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0, progress=None, database="sqlite",
+                 database_url=None):
     """Start (or reuse) the embedded Label Studio for `data_dir` and wait for ``/health``.
 
     Label Studio silently moves to the next free port when `port` is busy; the port it
-    really took is read from its log. Raises `StudioError` when the ``studio`` extra is
-    missing or the server does not come up within `timeout` seconds. `progress`, if given,
-    is called with a line of text when the start begins and every 30 s while it waits.
+    really took is read from its log. `database` is ``"sqlite"`` (the default) or
+    ``"postgresql"`` (a cluster under `data_dir`, started first and stopped after Label
+    Studio); `database_url` uses an existing PostgreSQL server. Raises `StudioError` when
+    the ``studio`` extra is missing or the server does not come up within `timeout` seconds.
+    `progress`, if given, is called with a line of text when the start begins and every
+    30 s while it waits.
     """
     say = progress or (lambda line: None)
     if importlib.util.find_spec("label_studio") is None:
@@ -245,9 +286,12 @@ def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0, p
     if not data_dir.exists():
         data_dir.mkdir(parents=True, mode=0o700)  # it will hold the credentials
     creds, first = _ensure_credentials(data_dir)
-    reused = _reuse(data_dir, creds, port)
+    described, postgres, db_env = _database(data_dir, database, database_url)
+    reused = _reuse(data_dir, creds, port, described)
     if reused is not None:
         return reused
+    if postgres is not None:
+        db_env = postgres.start().target.label_studio_env()
     log_path = data_dir / _LOG
     say(f"starting Label Studio ({'the first start sets up its database and takes a few minutes' if first else 'about a minute'}; "
         f"log: {log_path})")
@@ -255,12 +299,17 @@ def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0, p
     cmd = [sys.executable, "-m", "label_studio.server", "start", "--no-browser", "--port", str(port),
            "--internal-host", host, "--data-dir", str(data_dir), "--enable-legacy-api-token"]
     # Own session: a Ctrl-C in the terminal reaches slant, which stops the server in order.
-    proc = subprocess.Popen(cmd, env=server_env(data_dir, creds), stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        proc = subprocess.Popen(cmd, env=server_env(data_dir, creds, database_env=db_env), stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    except BaseException:
+        if postgres is not None:
+            postgres.stop()
+        raise
     log.close()
     server = StudioServer(url="", port=0, username=creds["username"], password=creds["password"],
                           api_key=creds["api_key"], data_dir=data_dir, process=proc, first_start=first,
-                          requested_port=port)
+                          requested_port=port, database=described, postgres=postgres)
     try:
         began = time.monotonic()
         deadline, told = began + timeout, began
@@ -279,7 +328,8 @@ def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0, p
                     server.port = int(found[-1])
                     server.url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{server.port}"
             if server.port and _health(server.url):
-                _write_private(data_dir / _STATE, {"pid": proc.pid, "port": server.port, "url": server.url})
+                _write_private(data_dir / _STATE, {"pid": proc.pid, "port": server.port, "url": server.url,
+                                                   "database": described})
                 return server
             time.sleep(0.5)
         raise StudioError(
@@ -287,19 +337,22 @@ def start_studio(*, data_dir=None, port=8080, host="127.0.0.1", timeout=300.0, p
             "or stop other Label Studio servers and try again"
         )
     except BaseException:
-        server.stop(kill=True)
+        server._stop_studio(kill=True, timeout=20)
+        if postgres is not None:
+            postgres.stop()  # cleanly: its data is fine
         raise
 
 
-def run_studio(*, data_dir=None, port=8080, host="127.0.0.1", stream=None):
+def run_studio(*, data_dir=None, port=8080, host="127.0.0.1", stream=None, database="sqlite", database_url=None):
     """`slant studio`: start or reuse the embedded server, print the login, serve until Ctrl-C."""
     stream = stream or sys.stdout
-    server = start_studio(data_dir=data_dir, port=port, host=host, progress=lambda line: print(line, file=stream, flush=True))
+    server = start_studio(data_dir=data_dir, port=port, host=host, progress=lambda line: print(line, file=stream, flush=True),
+                          database=database, database_url=database_url)
     print(server.describe(), file=stream, flush=True)
     if server.reused:
         print("Another slant process (`slant studio` or `slant demo`) started it; stop it there with Ctrl-C.", file=stream)
         return 0
     print("Press Ctrl-C to stop.", file=stream, flush=True)
     code = server.serve_forever()
-    print("Label Studio stopped.", file=stream)
+    print("Label Studio" + (" and its PostgreSQL" if server.postgres else "") + " stopped.", file=stream)
     return code
