@@ -1,0 +1,184 @@
+"""Benchmark: are `slant measure`'s intervals valid, and narrower than the audit alone?
+
+    .venv/bin/python benchmarks/bench_measure.py                    # 500 audits per design
+    .venv/bin/python benchmarks/bench_measure.py --reps 100 --audit 700
+
+A fully labelled real corpus plays the population: the PolNeAR training split
+(/work/shared/data/polnear-train, imported with `slant import brat`: 7 outlets, attribution
+labels). The default model, which never saw PolNeAR, predicts every sentence (predictions
+cached under the temp dir). Each repetition draws a random audit, hands `slant.measure`
+the model's predictions for the corpus and the true labels of the audited sentences only,
+and checks whether each 95% interval covers the true rate of its group (the share over
+the whole corpus). Two designs: uniform (simple random sample of N sentences) and
+stratified by outlet (equal numbers per outlet, so unequal inclusion probabilities),
+where the overall rate and the per-year rates cut across the strata. The baseline in the
+same run is the classical interval from the audit alone; the naive count of model labels
+is shown to miss.
+
+Prints coverage (PPI, classical, naive), mean width ratio PPI/classical, audits per
+second and peak memory. Exits 1 if PPI coverage leaves [0.93, 0.97] for either design,
+PPI is not narrower than classical, or the naive interval covers more than half the time.
+"""
+
+import argparse
+import hashlib
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path("/work/shared/data")
+CATEGORIES = ("attribution_named", "attribution_vague")
+
+
+def _cache_dir():
+    d = Path(tempfile.gettempdir()) / "slant-bench-measure"
+    d.mkdir(exist_ok=True)
+    return d
+
+
+def load_population(data=DATA):
+    """``(corpus, truth)``: predictions over PolNeAR train as a `Corpus` (groups: outlet, year)
+    and the true labels {category: 0/1 array}. Import and predictions are cached."""
+    from slant.measure.data import read_corpus
+    from slant.model.seed import load_model
+    from slant.records.brat import import_brat
+    from slant.taxonomy.core import load_taxonomy
+
+    root = Path(data) / "polnear-train"
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} is absent (a fresh clone has no /work/shared/data)")
+    tax = load_taxonomy()
+    cache = _cache_dir()
+    imported = cache / "polnear.jsonl"
+    if not imported.is_file():
+        import_brat(root, taxonomy=tax, out=imported)
+    records = [json.loads(line) for line in imported.open(encoding="utf-8")]
+    model = load_model(None, taxonomy=tax)
+    key = hashlib.sha256(model.model_version.encode() + imported.read_bytes()).hexdigest()[:12]
+    preds_path = cache / f"predictions-{key}.jsonl"
+    if not preds_path.is_file():
+        preds = model.predict([r["text"] for r in records], explain=False)
+        tmp = preds_path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for r, p in zip(records, preds):
+                data = r.get("data") or {}
+                fh.write(json.dumps({"doc_id": r["doc_id"], "sentence_index": r["sentence_index"], "start": r["start"],
+                                     "end": r["end"], "text": r["text"], "labels": p.labels, "scores": p.scores,
+                                     "spans": [], "model_version": model.model_version,
+                                     "outlet": data.get("publisher"),
+                                     "year": (data.get("publication_date") or "")[:4]}) + "\n")
+        tmp.replace(preds_path)
+    corpus = read_corpus(preds_path, by=["outlet", "year"])
+    truth = {c: np.array([1.0 if c in r["labels"] else 0.0 for r in records]) for c in CATEGORIES}
+    return corpus, truth
+
+
+def draw(corpus, truth, rng, design, size):
+    """One random audit `Audit` of `size` sentences: 'uniform', or 'stratified' by outlet."""
+    from slant.measure.data import audit_from_arrays
+
+    if design == "uniform":
+        rows = rng.choice(corpus.n, size, replace=False)
+        p = np.full(size, size / corpus.n)
+        strata = np.full(size, "", dtype=object)
+    else:
+        outlets = corpus.groups["outlet"]
+        names = sorted(set(outlets))
+        per = size // len(names)
+        rows, p, strata = [], [], []
+        for name in names:
+            members = np.flatnonzero(outlets == name)
+            take = rng.choice(members, min(per, len(members)), replace=False)
+            rows.extend(take)
+            p.extend([len(take) / len(members)] * len(take))
+            strata.extend([name] * len(take))
+        rows = np.array(rows)
+    return audit_from_arrays(rows, {c: truth[c][rows] for c in truth}, p, strata)
+
+
+def true_rates(corpus, truth, by):
+    from slant.measure.core import group_ids
+
+    labels, gid = group_ids(corpus, by)
+    out = {}
+    for c, t in truth.items():
+        out[(c, ())] = float(t.mean())
+        if by:
+            for g, key in enumerate(labels):
+                out[(c, tuple(zip(by, key)))] = float(t[gid == g].mean())
+    return out
+
+
+def simulate(corpus, truth, *, design, reps, size, by, seed=0, confidence=0.95):
+    """Coverage and widths over `reps` audits: {method: {"covered", "total", "width"}} and per group."""
+    from slant.measure.core import measure
+
+    rng = np.random.default_rng(seed)
+    truth_of = true_rates(corpus, truth, by)
+    tally = {m: {"covered": 0, "total": 0, "width": 0.0} for m in ("ppi", "classical", "naive")}
+    per_group = {}
+    for _ in range(reps):
+        audit = draw(corpus, truth, rng, design, size)
+        rep = measure(corpus, audit, by=by, categories=list(truth), confidence=confidence, differences=False)
+        for row in rep["estimates"]:
+            if row["ci_low"] is None:
+                continue
+            t = truth_of[(row["category"], tuple(row["group"].items()))]
+            hit = row["ci_low"] <= t <= row["ci_high"]
+            m = tally[row["method"]]
+            m["covered"] += hit
+            m["total"] += 1
+            m["width"] += row["ci_high"] - row["ci_low"]
+            if row["method"] == "ppi":
+                g = per_group.setdefault((row["category"], tuple(row["group"].items())), [0, 0])
+                g[0] += hit
+                g[1] += 1
+    for m in tally.values():
+        m["coverage"] = m["covered"] / max(m["total"], 1)
+        m["mean_width"] = m["width"] / max(m["total"], 1)
+    return tally, per_group
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reps", type=int, default=500)
+    ap.add_argument("--audit", type=int, default=700, help="audited sentences per audit")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    corpus, truth = load_population()
+    print(f"population: PolNeAR train, {corpus.n} sentences, outlets {len(set(corpus.groups['outlet']))}; "
+          + ", ".join(f"{c} {truth[c].mean():.3f}" for c in truth) + f" (loaded in {time.perf_counter() - t0:.1f} s)")
+    failed = []
+    for design, by in (("uniform", ["outlet"]), ("stratified", ["outlet"]), ("stratified", ["year"])):
+        t1 = time.perf_counter()
+        tally, groups = simulate(corpus, truth, design=design, reps=args.reps, size=args.audit, by=by, seed=args.seed)
+        secs = time.perf_counter() - t1
+        ppi, cla, nai = tally["ppi"], tally["classical"], tally["naive"]
+        ratio = ppi["mean_width"] / cla["mean_width"]
+        worst = min(groups.items(), key=lambda kv: kv[1][0] / kv[1][1])
+        print(f"{design:10s} by {by[0]:6s}: {args.reps} audits of {args.audit}; coverage ppi {ppi['coverage']:.3f} "
+              f"({ppi['total']} intervals), classical {cla['coverage']:.3f}, naive {nai['coverage']:.3f}; "
+              f"mean width ppi {ppi['mean_width']:.4f} / classical {cla['mean_width']:.4f} = ratio {ratio:.3f}; "
+              f"lowest group coverage {worst[1][0] / worst[1][1]:.3f} ({worst[0][0]} {dict(worst[0][1]) or 'overall'}); "
+              f"{args.reps / secs:.1f} audits/s")
+        if not 0.93 <= ppi["coverage"] <= 0.97:
+            failed.append(f"{design} by {by[0]}: PPI coverage {ppi['coverage']:.3f} outside [0.93, 0.97]")
+        if ratio >= 1:
+            failed.append(f"{design} by {by[0]}: PPI intervals not narrower than classical (ratio {ratio:.3f})")
+        if nai["coverage"] > 0.5:
+            failed.append(f"{design} by {by[0]}: the naive interval covers {nai['coverage']:.3f}: expected it to miss")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory {peak:.0f} MB; total {time.perf_counter() - t0:.1f} s")
+    for f in failed:
+        print("MISSED:", f)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
