@@ -198,3 +198,23 @@ def test_a_highlight_labels_the_sentence_and_unknown_span_labels_are_reported(ta
     assert r["spans"] == [{"start": 0, "end": 8, "label": s1, "text": "x"}]
     assert r["annotations"][1]["spans"] == [{"start": 0, "end": 8, "label": s1, "text": "x"}]  # no span for the unknown label
     assert r["unknown_labels"] == ["Old span label"] and s.unknown == {"Old span label": 1}
+
+
+@pytest.mark.parametrize("data, want", [
+    ({"slant_audit": True, "slant_audit_p": 0.05, "slant_audit_stratum": "Gazette", "slant_audit_design": "stratified"},
+     {"p": 0.05, "stratum": "Gazette"}),
+    ({"slant_audit": True, "slant_audit_p": 0.01, "slant_audit_stratum": ""}, {"p": 0.01, "stratum": ""}),
+    ({"slant_audit": True}, {"p": None, "stratum": ""}),
+    ({"slant_audit": True, "slant_audit_p": "n/a"}, {"p": None, "stratum": ""}),
+    ({"slant_audit": True, "slant_audit_p": 1.5}, {"p": None, "stratum": ""}),
+    ({"slant_audit": False, "slant_audit_p": 0.2}, None),
+    ({}, None),
+], ids=["stratified", "uniform", "no-p", "bad-p", "p-above-1", "not-audit", "plain"])
+def test_audit_mark_is_kept(tax, tmp_path, data, want):
+    from slant.loop.pull import audit_mark
+
+    assert audit_mark(data) == want
+    out = tmp_path / "r.jsonl"
+    pull_export(_write(tmp_path / "e.json", [_task(0, [_ann(tax, 1, [tax.sentence_ids[0]])], **data)]), out, taxonomy=tax)
+    record = load_reviewed(out, taxonomy=tax)[0]   # validates against schemas/reviewed.schema.json
+    assert record.get("audit") == want
