@@ -1,0 +1,100 @@
+"""slant.measure.data: predictions in Parquet (scores as map, struct or JSON) and JSONL, dates
+cut into months and weeks, the audit joined on slant_id or (doc_id, sentence_index)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from slant.errors import DataError, InputError
+from slant.measure.data import is_date_field, read_audit, read_corpus
+
+
+@pytest.mark.parametrize("scores_as", ["map", "struct", "json"])
+def test_parquet_scores_in_any_form(population, tmp_path, scores_as):
+    corpus = read_corpus(population.write_parquet(tmp_path / scores_as, scores_as), by=["outlet"])
+    assert corpus.n == population.n
+    assert corpus.categories == ["loaded_language", "attribution_vague"]
+    for c in corpus.categories:
+        np.testing.assert_allclose(corpus.scores[c], population.scores[c])
+        np.testing.assert_array_equal(corpus.labels[c], population.labels[c].astype(int))
+    assert list(corpus.groups["outlet"]) == list(population.outlet)
+    assert corpus.model_versions == {"test-model-1": population.n}
+
+
+def test_jsonl_predictions_and_date_buckets(population, tmp_path):
+    path = population.write_jsonl(tmp_path / "p.jsonl")
+    month = read_corpus(path, by=["date"])
+    assert sorted(set(month.groups["date"])) == ["2024-01", "2024-02", "2024-03"]
+    assert month.slant_ids is None
+    week = read_corpus(path, by=["date"], period="week")
+    assert all(v.startswith("2024-W") or v.startswith("2023-W") for v in week.groups["date"])
+    assert len(set(week.groups["date"])) > 3
+
+
+def test_date_fields_are_recognised():
+    assert is_date_field("date") and is_date_field("publication_date") and not is_date_field("outlet")
+
+
+def test_missing_group_field(population, corpus_dir, tmp_path):
+    with pytest.raises(InputError, match=r"--by section: not a column of .*columns there: .*outlet"):
+        read_corpus(corpus_dir, by=["section"])
+    with pytest.raises(InputError, match=r"--by section: no prediction row has a field 'section'"):
+        read_corpus(population.write_jsonl(tmp_path / "p.jsonl"), by=["section"])
+    with pytest.raises(InputError, match="no such file or directory"):
+        read_corpus(tmp_path / "nope")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"doc_id": 1}\n', encoding="utf-8")
+    with pytest.raises(DataError, match="not a prediction record"):
+        read_corpus(bad)
+
+
+def test_join_on_slant_id_and_on_position(population, corpus_dir, tmp_path):
+    rows = [3, 50, 999, 2500]
+    corpus = read_corpus(corpus_dir)
+    a = read_audit(population.audit(tmp_path / "a.jsonl", rows, 0.01), corpus)
+    assert list(a.rows) == rows and a.design == "uniform"
+    np.testing.assert_array_equal(a.y["loaded_language"], population.truth["loaded_language"][rows])
+    # records without slant_id join on (doc_id, sentence_index); so do JSONL predictions without one
+    b = read_audit(population.audit(tmp_path / "b.jsonl", rows, 0.01, slant_id=False), corpus)
+    assert list(b.rows) == rows
+    c = read_audit(tmp_path / "b.jsonl", read_corpus(population.write_jsonl(tmp_path / "p.jsonl")))
+    assert list(c.rows) == rows
+
+
+def test_unequal_p_is_stratified_and_unmatched_records_are_noted(population, corpus_dir, tmp_path):
+    path = population.audit(tmp_path / "a.jsonl", [1, 2, 3], [0.1, 0.1, 0.5], ["x", "x", "y"])
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "elsewhere", "doc_id": "other", "text": "t", "labels": [], "sentence_index": 0,
+                             "audit": {"p": 0.1, "stratum": "x"}, "data": {"slant_id": "not-in-corpus"}}) + "\n")
+        fh.write(json.dumps({"id": "queue", "doc_id": "doc0", "text": "t", "labels": [], "sentence_index": 9}) + "\n")
+        fh.write(json.dumps({"id": "todo", "doc_id": "doc0", "text": "t", "labels": [], "adjudicated": False,
+                             "audit": {"p": 0.1, "stratum": "x"}, "data": {"slant_id": "sid00008"}}) + "\n")
+    a = read_audit(path, read_corpus(corpus_dir))
+    assert a.design == "stratified" and list(a.strata) == ["x", "x", "y"]
+    notes = " ".join(a.notes)
+    assert "1 reviewed records without an audit mark were left out" in notes
+    assert "1 audit records match no prediction row" in notes
+    assert "1 audit tasks have no decided labels yet" in notes
+
+
+def test_no_overlap(population, corpus_dir, tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "x", "doc_id": "elsewhere", "text": "t", "labels": [], "sentence_index": 1,
+                                "audit": {"p": 0.1, "stratum": ""}}) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"none of its 1 audit records matches a prediction row"):
+        read_audit(path, read_corpus(corpus_dir))
+
+
+def test_records_without_p(population, corpus_dir, tmp_path):
+    corpus = read_corpus(corpus_dir)
+    unmarked = population.audit(tmp_path / "u.jsonl", [1, 2, 3], 0.1, mark=False)
+    with pytest.raises(DataError, match=r"no record carries an audit mark .*not a random sample.*--assume-uniform"):
+        read_audit(unmarked, corpus)
+    a = read_audit(unmarked, corpus, assume_uniform=True)
+    assert a.design == "uniform" and np.allclose(a.p, 3 / population.n) and a.assumed_uniform
+    assert "assumed uniform" in " ".join(a.notes)
+    no_p = population.audit(tmp_path / "n.jsonl", [1, 2, 3], None)
+    with pytest.raises(DataError, match=r"3 audit records have no inclusion probability audit.p"):
+        read_audit(no_p, corpus)
+    assert read_audit(no_p, corpus, assume_uniform=True).n == 3
