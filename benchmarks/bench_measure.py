@@ -5,13 +5,14 @@
 
 A fully labelled real corpus plays the population: the PolNeAR training split
 (/work/shared/data/polnear-train, imported with `slant import brat`: 7 outlets, attribution
-labels). The default model, which never saw PolNeAR, predicts every sentence (predictions
+labels) and the PTC training split (`slant import ptc`: loaded language, name calling;
+no outlets, so four fixed batches of articles serve as groups and strata). The default model, which never saw PolNeAR, predicts every sentence (predictions
 cached under the temp dir). Each repetition draws a random audit, hands `slant.measure`
 the model's predictions for the corpus and the true labels of the audited sentences only,
 and checks whether each 95% interval covers the true rate of its group (the share over
 the whole corpus). Two designs: uniform (simple random sample of N sentences) and
-stratified by outlet (equal numbers per outlet, so unequal inclusion probabilities),
-where the overall rate and the per-year rates cut across the strata. The baseline in the
+stratified by outlet or batch (equal numbers per stratum, so unequal inclusion
+probabilities), where the overall rate and PolNeAR's per-year rates cut across the strata. The baseline in the
 same run is the classical interval from the audit alone; the naive count of model labels
 is shown to miss.
 
@@ -32,7 +33,12 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path("/work/shared/data")
-CATEGORIES = ("attribution_named", "attribution_vague")
+CORPORA = {  # name: (folder, importer, categories, stratum field, designs as (design, --by))
+    "polnear": ("polnear-train", "brat", ("attribution_named", "attribution_vague"), "outlet",
+                (("uniform", ["outlet"]), ("stratified", ["outlet"]), ("stratified", ["year"]))),
+    "ptc": ("ptc-train", "ptc", ("loaded_language", "name_calling"), "part",
+            (("uniform", ["part"]), ("stratified", ["part"]), ("stratified", []))),
+}
 
 
 def _cache_dir():
@@ -41,26 +47,34 @@ def _cache_dir():
     return d
 
 
-def load_population(data=DATA):
-    """``(corpus, truth)``: predictions over PolNeAR train as a `Corpus` (groups: outlet, year)
-    and the true labels {category: 0/1 array}. Import and predictions are cached."""
+def _part(doc_id):
+    """A stable batch of articles (PTC has no outlets): one of four letters from the id's hash."""
+    return "ABCD"[int(hashlib.sha256(str(doc_id).encode()).hexdigest(), 16) % 4]
+
+
+def load_population(name="polnear", data=DATA):
+    """``(corpus, truth)``: the default model's predictions over a real labelled corpus as a
+    `Corpus` (PolNeAR groups: outlet, year; PTC: part, a batch of articles) and the true
+    labels {category: 0/1 array}. Imports (`slant import brat|ptc`) and predictions are cached."""
     from slant.measure.data import read_corpus
     from slant.model.seed import load_model
     from slant.records.brat import import_brat
+    from slant.records.ptc import import_ptc
     from slant.taxonomy.core import load_taxonomy
 
-    root = Path(data) / "polnear-train"
+    folder, importer, categories, _, _ = CORPORA[name]
+    root = Path(data) / folder
     if not root.is_dir():
         raise FileNotFoundError(f"{root} is absent (a fresh clone has no /work/shared/data)")
     tax = load_taxonomy()
     cache = _cache_dir()
-    imported = cache / "polnear.jsonl"
+    imported = cache / f"{name}.jsonl"
     if not imported.is_file():
-        import_brat(root, taxonomy=tax, out=imported)
+        (import_brat if importer == "brat" else import_ptc)(root, taxonomy=tax, out=imported)
     records = [json.loads(line) for line in imported.open(encoding="utf-8")]
     model = load_model(None, taxonomy=tax)
     key = hashlib.sha256(model.model_version.encode() + imported.read_bytes()).hexdigest()[:12]
-    preds_path = cache / f"predictions-{key}.jsonl"
+    preds_path = cache / f"predictions-{name}-{key}.jsonl"
     if not preds_path.is_file():
         preds = model.predict([r["text"] for r in records], explain=False)
         tmp = preds_path.with_suffix(".tmp")
@@ -70,16 +84,17 @@ def load_population(data=DATA):
                 fh.write(json.dumps({"doc_id": r["doc_id"], "sentence_index": r["sentence_index"], "start": r["start"],
                                      "end": r["end"], "text": r["text"], "labels": p.labels, "scores": p.scores,
                                      "spans": [], "model_version": model.model_version,
-                                     "outlet": data.get("publisher"),
+                                     "outlet": data.get("publisher"), "part": _part(r["doc_id"]),
                                      "year": (data.get("publication_date") or "")[:4]}) + "\n")
         tmp.replace(preds_path)
-    corpus = read_corpus(preds_path, by=["outlet", "year"])
-    truth = {c: np.array([1.0 if c in r["labels"] else 0.0 for r in records]) for c in CATEGORIES}
+    corpus = read_corpus(preds_path, by=["outlet", "year", "part"] if name == "polnear" else ["part"])
+    truth = {c: np.array([1.0 if c in r["labels"] else 0.0 for r in records]) for c in categories}
     return corpus, truth
 
 
-def draw(corpus, truth, rng, design, size):
-    """One random audit `Audit` of `size` sentences: 'uniform', or 'stratified' by outlet."""
+def draw(corpus, truth, rng, design, size, field="outlet"):
+    """One random audit `Audit` of `size` sentences: 'uniform', or 'stratified' by `field`
+    with the same number per stratum (so unequal inclusion probabilities)."""
     from slant.measure.data import audit_from_arrays
 
     if design == "uniform":
@@ -87,7 +102,7 @@ def draw(corpus, truth, rng, design, size):
         p = np.full(size, size / corpus.n)
         strata = np.full(size, "", dtype=object)
     else:
-        outlets = corpus.groups["outlet"]
+        outlets = corpus.groups[field]
         names = sorted(set(outlets))
         per = size // len(names)
         rows, p, strata = [], [], []
@@ -114,7 +129,7 @@ def true_rates(corpus, truth, by):
     return out
 
 
-def simulate(corpus, truth, *, design, reps, size, by, seed=0, confidence=0.95):
+def simulate(corpus, truth, *, design, reps, size, by, seed=0, confidence=0.95, field="outlet"):
     """Coverage and widths over `reps` audits: {method: {"covered", "total", "width"}} and per group."""
     from slant.measure.core import measure
 
@@ -123,7 +138,7 @@ def simulate(corpus, truth, *, design, reps, size, by, seed=0, confidence=0.95):
     tally = {m: {"covered": 0, "total": 0, "width": 0.0} for m in ("ppi", "classical", "naive")}
     per_group = {}
     for _ in range(reps):
-        audit = draw(corpus, truth, rng, design, size)
+        audit = draw(corpus, truth, rng, design, size, field)
         rep = measure(corpus, audit, by=by, categories=list(truth), confidence=confidence, differences=False)
         for row in rep["estimates"]:
             if row["ci_low"] is None:
@@ -146,33 +161,39 @@ def simulate(corpus, truth, *, design, reps, size, by, seed=0, confidence=0.95):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--reps", type=int, default=500)
-    ap.add_argument("--audit", type=int, default=700, help="audited sentences per audit")
+    ap.add_argument("--reps", type=int, default=500, help="random audits per design")
+    ap.add_argument("--audit", type=int, default=1400, help="audited sentences per audit")
+    ap.add_argument("--corpus", choices=[*CORPORA, "all"], default="all")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    corpus, truth = load_population()
-    print(f"population: PolNeAR train, {corpus.n} sentences, outlets {len(set(corpus.groups['outlet']))}; "
-          + ", ".join(f"{c} {truth[c].mean():.3f}" for c in truth) + f" (loaded in {time.perf_counter() - t0:.1f} s)")
     failed = []
-    for design, by in (("uniform", ["outlet"]), ("stratified", ["outlet"]), ("stratified", ["year"])):
+    for name in CORPORA if args.corpus == "all" else [args.corpus]:
         t1 = time.perf_counter()
-        tally, groups = simulate(corpus, truth, design=design, reps=args.reps, size=args.audit, by=by, seed=args.seed)
-        secs = time.perf_counter() - t1
-        ppi, cla, nai = tally["ppi"], tally["classical"], tally["naive"]
-        ratio = ppi["mean_width"] / cla["mean_width"]
-        worst = min(groups.items(), key=lambda kv: kv[1][0] / kv[1][1])
-        print(f"{design:10s} by {by[0]:6s}: {args.reps} audits of {args.audit}; coverage ppi {ppi['coverage']:.3f} "
-              f"({ppi['total']} intervals), classical {cla['coverage']:.3f}, naive {nai['coverage']:.3f}; "
-              f"mean width ppi {ppi['mean_width']:.4f} / classical {cla['mean_width']:.4f} = ratio {ratio:.3f}; "
-              f"lowest group coverage {worst[1][0] / worst[1][1]:.3f} ({worst[0][0]} {dict(worst[0][1]) or 'overall'}); "
-              f"{args.reps / secs:.1f} audits/s")
-        if not 0.93 <= ppi["coverage"] <= 0.97:
-            failed.append(f"{design} by {by[0]}: PPI coverage {ppi['coverage']:.3f} outside [0.93, 0.97]")
-        if ratio >= 1:
-            failed.append(f"{design} by {by[0]}: PPI intervals not narrower than classical (ratio {ratio:.3f})")
-        if nai["coverage"] > 0.5:
-            failed.append(f"{design} by {by[0]}: the naive interval covers {nai['coverage']:.3f}: expected it to miss")
+        corpus, truth = load_population(name)
+        field, designs = CORPORA[name][3], CORPORA[name][4]
+        print(f"population {name}: {corpus.n} sentences, {len(set(corpus.groups[field]))} {field}s; true rates "
+              + ", ".join(f"{c} {truth[c].mean():.3f}" for c in truth) + f" (loaded in {time.perf_counter() - t1:.1f} s)")
+        for design, by in designs:
+            label = f"{name} {design} by {by[0] if by else '(overall)'}"
+            t1 = time.perf_counter()
+            tally, groups = simulate(corpus, truth, design=design, reps=args.reps, size=args.audit, by=by,
+                                     seed=args.seed, field=field)
+            secs = time.perf_counter() - t1
+            ppi, cla, nai = tally["ppi"], tally["classical"], tally["naive"]
+            ratio = ppi["mean_width"] / cla["mean_width"]
+            worst = min(groups.items(), key=lambda kv: kv[1][0] / kv[1][1])
+            print(f"  {label}: {args.reps} audits of {args.audit}; coverage ppi {ppi['coverage']:.3f} "
+                  f"({ppi['total']} intervals), classical {cla['coverage']:.3f}, naive {nai['coverage']:.3f}; "
+                  f"mean width ppi {ppi['mean_width']:.4f} / classical {cla['mean_width']:.4f} = ratio {ratio:.3f} "
+                  f"(effective audit x{1 / ratio ** 2:.2f}); lowest group coverage {worst[1][0] / worst[1][1]:.3f} "
+                  f"({worst[0][0]} {dict(worst[0][1]) or 'overall'}); {args.reps / secs:.1f} audits/s")
+            if not 0.93 <= ppi["coverage"] <= 0.97:
+                failed.append(f"{label}: PPI coverage {ppi['coverage']:.3f} outside [0.93, 0.97]")
+            if ratio >= 1:
+                failed.append(f"{label}: PPI intervals not narrower than classical (ratio {ratio:.3f})")
+            if nai["coverage"] > 0.5:
+                failed.append(f"{label}: the naive interval covers {nai['coverage']:.3f}: expected it to miss")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory {peak:.0f} MB; total {time.perf_counter() - t0:.1f} s")
     for f in failed:
