@@ -49,9 +49,14 @@ def _check_categories(corpus, categories):
     return list(dict.fromkeys(categories))
 
 
+def _unit(x):
+    """A rate lies in [0, 1]: clipping an interval's ends (or a PPI estimate) there never uncovers it."""
+    return None if x is None else min(1.0, max(0.0, x))
+
+
 def _row(category, group, method, iv, n_audit, n_corpus, **extra):
     row = {"category": category, "group": group, "method": method,
-           "estimate": _num(iv.estimate), "ci_low": _num(iv.low), "ci_high": _num(iv.high),
+           "estimate": _num(_unit(iv.estimate)), "ci_low": _num(_unit(iv.low)), "ci_high": _num(_unit(iv.high)),
            "n_audit": int(n_audit), "n_corpus": int(n_corpus)}
     row.update({k: v for k, v in extra.items() if v is not None})
     return row
