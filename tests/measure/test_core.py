@@ -119,3 +119,12 @@ def test_agreement_of_coders_goes_into_methods(population, corpus_dir, tmp_path)
     assert m["agreement"]["units"] == 120
     assert -1 <= m["agreement"]["categories"]["loaded_language"]["cohen_kappa"] < 1
     assert m["taxonomy"] == ["rhetoric 1.0.0"]
+
+
+def test_lone_stratum_is_noted(population, jsonl_corpus):
+    rows = np.arange(30)
+    audit = audit_from_arrays(rows, {c: population.truth[c][rows] for c in population.truth},
+                              [0.01] * 29 + [0.5], ["big"] * 29 + ["tiny"])
+    report = measure(jsonl_corpus, audit)
+    _valid(report)
+    assert any("strata with a single audited sentence: 'tiny'" in n for n in report["notes"])

@@ -98,3 +98,9 @@ def test_records_without_p(population, corpus_dir, tmp_path):
     with pytest.raises(DataError, match=r"3 audit records have no inclusion probability audit.p"):
         read_audit(no_p, corpus)
     assert read_audit(no_p, corpus, assume_uniform=True).n == 3
+
+
+def test_audit_labels_without_predictions_are_noted(population, corpus_dir, tmp_path):
+    path = population.audit(tmp_path / "a.jsonl", [1, 2, 3], 0.1, extra={"labels": ["doubt"]})
+    a = read_audit(path, read_corpus(corpus_dir))
+    assert "audit labels the predictions have no scores for (not measured): doubt (3)" in " ".join(a.notes)

@@ -136,8 +136,17 @@ def measure(corpus, audit, *, by=(), categories=None, confidence=0.95, differenc
         "audit": _audit_summary(audit),
         "estimates": estimates,
         "differences": diffs,
-        "notes": list(audit.notes),
+        "notes": list(audit.notes) + _stratum_notes(audit),
     }
+
+
+def _stratum_notes(audit):
+    if audit.design != "stratified":
+        return []
+    lone = sorted(s for s, n in Counter(audit.strata.tolist()).items() if n < 2)
+    return [f"strata with a single audited sentence: {', '.join(repr(s) for s in lone)}; their sampling variance "
+            "cannot be estimated and counts as 0, so intervals are too narrow: audit at least two sentences "
+            "per stratum"] if lone else []
 
 
 def _audit_summary(audit):

@@ -297,6 +297,10 @@ def read_audit(path, corpus, *, assume_uniform=False, every_record=False):
         strata.append(str(a.get("stratum") or "") if _probability(a.get("p")) else "")
     if assume_uniform and (not any(isinstance(r.get("audit"), dict) for r in kept) or bad):
         notes.append(f"inclusion probabilities assumed uniform (--assume-uniform): p = {len(rows)}/{corpus.n}")
+    foreign = Counter(x for r in kept for x in r["labels"] if x not in corpus.categories)
+    if foreign:
+        notes.append("audit labels the predictions have no scores for (not measured): "
+                     + ", ".join(f"{k} ({v})" for k, v in foreign.most_common()))
     y = {c: np.array([1.0 if c in r["labels"] else 0.0 for r in kept]) for c in corpus.categories}
     return audit_from_arrays(rows, y, p, strata, records=kept, notes=notes, assumed_uniform=assume_uniform)
 
