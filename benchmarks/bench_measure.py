@@ -56,7 +56,7 @@ def load_population(name="polnear", data=DATA):
     """``(corpus, truth)``: the default model's predictions over a real labelled corpus as a
     `Corpus` (PolNeAR groups: outlet, year; PTC: part, a batch of articles) and the true
     labels {category: 0/1 array}. Imports (`slant import brat|ptc`) and predictions are cached."""
-    from slant.measure.data import read_corpus
+    from slant.measure.corpus import read_corpus
     from slant.model.seed import load_model
     from slant.records.brat import import_brat
     from slant.records.ptc import import_ptc

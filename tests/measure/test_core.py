@@ -8,7 +8,8 @@ from jsonschema import Draft202012Validator
 from slant._files import schema
 from slant.errors import InputError
 from slant.measure.core import measure, measure_files
-from slant.measure.data import audit_from_arrays, read_corpus
+from slant.measure.corpus import read_corpus
+from slant.measure.data import audit_from_arrays
 
 
 def _valid(report):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from slant.errors import DataError, InputError
-from slant.measure.data import is_date_field, read_audit, read_corpus
+from slant.measure.corpus import read_corpus
+from slant.measure.data import is_date_field, read_audit
 
 
 @pytest.mark.parametrize("scores_as", ["map", "struct", "json"])
@@ -104,3 +105,30 @@ def test_audit_labels_without_predictions_are_noted(population, corpus_dir, tmp_
     path = population.audit(tmp_path / "a.jsonl", [1, 2, 3], 0.1, extra={"labels": ["doubt"]})
     a = read_audit(path, read_corpus(corpus_dir))
     assert "audit labels the predictions have no scores for (not measured): doubt (3)" in " ".join(a.notes)
+
+
+def test_parquet_typed_dates_nulls_and_label_only_categories(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "doc_id": ["a", "a", "b", "b"], "sentence_index": [0, 1, 0, None],
+        "date": pa.array([dt.date(2024, 1, 31), dt.date(2024, 2, 1), None, dt.date(2024, 2, 29)]),
+        "outlet": ["X", None, "Y", "Y"],
+        "labels": pa.array([["doubt"], [], None, ["doubt", "scare_quotes"]], type=pa.list_(pa.string())),
+        "scores": pa.array([[("doubt", 0.9)], [("doubt", None)], [], [("doubt", 0.7)]],
+                           type=pa.map_(pa.string(), pa.float64())),
+    })
+    (tmp_path / "d").mkdir()
+    pq.write_table(table, tmp_path / "d" / "x.parquet")
+    corpus = read_corpus(tmp_path / "d", by=["date", "outlet"], period="month")
+    assert list(corpus.groups["date"]) == ["2024-01", "2024-02", "", "2024-02"]
+    assert list(corpus.groups["outlet"]) == ["X", "", "Y", "Y"]
+    assert corpus.categories == ["doubt", "scare_quotes"]
+    np.testing.assert_allclose(corpus.scores["doubt"], [0.9, 0.0, 0.0, 0.7])      # missing score: the label
+    np.testing.assert_array_equal(corpus.scores["scare_quotes"], [0, 0, 0, 1])
+    assert list(corpus.sentence_index) == [0, 1, 0, -1] and corpus.slant_ids is None
+    week = read_corpus(tmp_path / "d", by=["date"], period="week")
+    assert list(week.groups["date"]) == ["2024-W05", "2024-W05", "", "2024-W09"]

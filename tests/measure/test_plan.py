@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from slant.errors import InputError
-from slant.measure.data import audit_from_arrays, read_audit, read_corpus
+from slant.measure.corpus import read_corpus
+from slant.measure.data import audit_from_arrays, read_audit
 from slant.measure.estimate import ppi_uniform
 from slant.measure.plan import plan, render_plan
 

@@ -21,7 +21,8 @@ def _cmd_measure(args):
     check_output(args.out)
     by = _by(args.by)
     if args.plan:
-        from slant.measure.data import read_audit, read_corpus
+        from slant.measure.corpus import read_corpus
+        from slant.measure.data import read_audit
         from slant.measure.plan import plan, render_plan
 
         if args.width is None:

@@ -17,7 +17,8 @@ import numpy as np
 from slant._version import __version__
 from slant.errors import InputError
 from slant.measure import estimate as est
-from slant.measure.data import read_audit, read_corpus
+from slant.measure.corpus import read_corpus
+from slant.measure.data import read_audit
 
 __all__ = ["MIN_AUDIT", "group_ids", "measure", "measure_files"]
 

@@ -1,7 +1,8 @@
 """The inputs of a measurement: the corpus predictions and the human-coded audit, joined.
 
-`read_corpus` reads the predictions of a whole corpus (the Parquet directory written by
-`slant analyze --out`, or a JSONL of prediction records) into a `Corpus` of numpy arrays:
+`slant.measure.corpus.read_corpus` reads the predictions of a whole corpus (the Parquet
+directory written by `slant analyze --out`, or a JSONL of prediction records, read here
+by `read_jsonl_corpus`) into a `Corpus` of numpy arrays:
 per category the model's label (0/1) and score, and per grouping field one value per
 sentence (dates cut into month or week buckets). `read_audit` reads the reviewed records
 (`slant pull`), keeps the audit sample (records marked ``audit: {p, stratum}``) and joins
@@ -20,7 +21,8 @@ import numpy as np
 
 from slant.errors import DataError, InputError
 
-__all__ = ["Audit", "Corpus", "audit_from_arrays", "is_date_field", "read_audit", "read_corpus"]
+__all__ = ["Audit", "Corpus", "audit_from_arrays", "group_values", "is_date_field", "read_audit", "read_jsonl_corpus",
+           "scores_dicts"]
 
 CORPUS_EXTRA = "pip install 'slant[corpus]'"
 _DATE_NAMES = ("date", "publication_date", "published", "pub_date", "day")
@@ -93,13 +95,14 @@ def _bucket(value, period):
     return f"{day.year}-{day.month:02d}"
 
 
-def _group_values(name, values, period):
+def group_values(name, values, period):
+    """An object array of group values: dates cut into `period` buckets, others as strings."""
     if is_date_field(name):
         return np.array([_bucket(v, period) for v in values], dtype=object)
     return np.array(["" if v is None else str(v) for v in values], dtype=object)
 
 
-def _scores_dicts(column):
+def scores_dicts(column):
     """Python dicts from a scores column stored as a map, a struct or a JSON string."""
     out = []
     for v in column:
@@ -123,7 +126,7 @@ def _from_rows(rows, by, period, source):
     n = len(rows)
     if not n:
         raise DataError(f"{source}: no prediction rows; run `slant analyze` on the corpus first")
-    scores = _scores_dicts([r.get("scores") for r in rows])
+    scores = scores_dicts([r.get("scores") for r in rows])
     labels = [r.get("labels") or [] for r in rows]
     cats = []
     for s in scores:
@@ -144,7 +147,7 @@ def _from_rows(rows, by, period, source):
         if all(v is None for v in vals):
             raise InputError(f"--by {f}: no prediction row has a field {f!r}; fields there: "
                              f"{', '.join(sorted(k for k in rows[0] if k not in ('scores', 'labels', 'spans')))}")
-        groups[f] = _group_values(f, vals, period)
+        groups[f] = group_values(f, vals, period)
     sids = [r.get("slant_id") for r in rows]
     return Corpus(
         n=n, categories=cats, labels=lab, scores=sc, groups=groups,
@@ -165,7 +168,8 @@ def _field(row, name):
     return None
 
 
-def _read_jsonl(path, by, period):
+def read_jsonl_corpus(path, by, period):
+    """A `Corpus` from a JSONL of prediction records (`slant analyze --format jsonl`)."""
     rows = []
     with Path(path).open("rb") as fh:
         for lineno, raw in enumerate(fh, 1):
@@ -181,40 +185,6 @@ def _read_jsonl(path, by, period):
                                 "schemas/prediction.schema.json")
             rows.append(obj)
     return _from_rows(rows, by, period, str(path))
-
-
-def _read_parquet(path, by, period):
-    try:
-        import pyarrow.dataset as ds
-    except ImportError:
-        raise InputError(f"reading Parquet predictions needs pyarrow: {CORPUS_EXTRA}") from None
-    try:
-        dataset = ds.dataset(str(path), format="parquet", partitioning="hive")
-    except Exception as exc:  # pyarrow raises several types for an unreadable directory
-        raise DataError(f"{path}: not a Parquet dataset ({exc}); pass the directory from `slant analyze --out`") from None
-    names = set(dataset.schema.names)
-    missing = [f for f in by if f not in names]
-    if missing:
-        raise InputError(f"--by {','.join(missing)}: not a column of {path}; columns there: {', '.join(sorted(names))}")
-    want = [c for c in ("slant_id", "doc_id", "sentence_index", "labels", "scores", "model_version") if c in names]
-    if "labels" not in names:
-        raise DataError(f"{path}: no 'labels' column; pass the directory written by `slant analyze --out`")
-    table = dataset.to_table(columns=list(dict.fromkeys(want + list(by))))
-    cols = {c: table.column(c).to_pylist() for c in table.column_names}
-    rows = [dict(zip(cols, vals)) for vals in zip(*cols.values())]
-    return _from_rows(rows, by, period, str(path))
-
-
-def read_corpus(path, *, by=(), period="month"):
-    """The corpus predictions at `path` (a Parquet directory or file, or a JSONL)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or directory; pass the output of `slant analyze --out DIR`")
-    if period not in ("month", "week"):
-        raise InputError(f"--period {period!r}: choose month or week")
-    if path.is_dir() or path.suffix == ".parquet":
-        return _read_parquet(path, list(by), period)
-    return _read_jsonl(path, list(by), period)
 
 
 # --- the audit -----------------------------------------------------------------------------------
