@@ -17,8 +17,12 @@ same run is the classical interval from the audit alone; the naive count of mode
 is shown to miss.
 
 Prints coverage (PPI, classical, naive), mean width ratio PPI/classical, audits per
-second and peak memory. Exits 1 if PPI coverage leaves [0.93, 0.97] for either design,
-PPI is not narrower than classical, or the naive interval covers more than half the time.
+second and peak memory. A speed part (`--scale N`, default one million sentences) writes
+a synthetic Parquet corpus, reads it and measures it by outlet and month, against a
+row-by-row reader of the same columns in the same run (each in its own process for its
+peak memory); target 30 s per million sentences. Exits 1 if PPI coverage leaves [0.93, 0.97] for either design,
+PPI is not narrower than classical, the naive interval covers more than half the time,
+or the speed part misses its target.
 """
 
 import argparse
@@ -33,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path("/work/shared/data")
+SCALE_TARGET_S = 30.0   # per million sentences: read the Parquet predictions and measure, by outlet and month
 CORPORA = {  # name: (folder, importer, categories, stratum field, designs as (design, --by))
     "polnear": ("polnear-train", "brat", ("attribution_named", "attribution_vague"), "outlet",
                 (("uniform", ["outlet"]), ("stratified", ["outlet"]), ("stratified", ["year"]))),
@@ -159,16 +164,99 @@ def simulate(corpus, truth, *, design, reps, size, by, seed=0, confidence=0.95, 
     return tally, per_group
 
 
+def write_synthetic(path, n, seed=0):
+    """A Parquet dataset like `slant analyze --out` writes: n sentences, 7 outlets, a year of dates,
+    6 categories' scores as a map, labels as a list; 4 files."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    cats = ["loaded_language", "name_calling", "exaggeration", "doubt", "attribution_named", "attribution_vague"]
+    score = rng.beta(1, 6, (n, len(cats))).round(4)
+    chosen = score >= 0.4
+    def strings(values):  # pyarrow may hand back a chunked array for long inputs
+        arr = pa.array(values, type=pa.string())
+        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+    names = np.tile(np.array(cats, dtype=object), n)
+    labels = pa.ListArray.from_arrays(np.concatenate([[0], np.cumsum(chosen.sum(1))]).astype(np.int32),
+                                      strings(names[chosen.ravel()]))
+    scores = pa.MapArray.from_arrays(np.arange(0, n * len(cats) + 1, len(cats), dtype=np.int32),
+                                     strings(names), pa.array(score.ravel()))
+    day = np.datetime64("2016-01-01") + rng.integers(0, 366, n)
+    table = pa.table({"slant_id": pa.array([f"{i:032x}" for i in range(n)]),
+                      "doc_id": pa.array([f"doc{i // 30}" for i in range(n)]),
+                      "sentence_index": pa.array(np.arange(n) % 30), "labels": labels, "scores": scores,
+                      "outlet": pa.array(np.array(["a", "b", "c", "d", "e", "f", "g"])[rng.integers(0, 7, n)]),
+                      "date": pa.array(day.astype("datetime64[D]")), "model_version": pa.array(["m1"] * n)})
+    path.mkdir(parents=True, exist_ok=True)
+    for k in range(4):
+        pq.write_table(table.slice(k * n // 4, n // 4 if k < 3 else n - 3 * (n // 4)), path / f"part-{k}.parquet")
+    return cats
+
+
+def _scale_step(step, path, queue):
+    """One measured step in its own process: ('columnar'|'rowwise', seconds, peak MB, estimates)."""
+    from slant.measure.core import measure
+    from slant.measure.corpus import read_corpus
+    from slant.measure.data import audit_from_arrays
+
+    t0 = time.perf_counter()
+    by = ["outlet", "date"]
+    if step == "columnar":
+        corpus = read_corpus(path, by=by)
+    else:  # the baseline: every row as a Python dict, then the same arrays
+        import pyarrow.dataset as ds
+
+        from slant.measure import data
+
+        table = ds.dataset(str(path), format="parquet").to_table()
+        corpus = data._from_rows(table.to_pylist(), by, "month", str(path))
+    read = time.perf_counter() - t0
+    rng = np.random.default_rng(1)
+    rows = rng.choice(corpus.n, 2000, replace=False)
+    audit = audit_from_arrays(rows, {c: (rng.random(2000) < corpus.scores[c][rows]).astype(float)
+                                     for c in corpus.categories}, np.full(2000, 2000 / corpus.n), [""] * 2000)
+    report = measure(corpus, audit, by=by)
+    total = time.perf_counter() - t0
+    queue.put((step, read, total, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               len(report["estimates"]), corpus.n))
+
+
+def scale(n):
+    """Columnar Parquet reading + the whole measurement vs. a row-by-row reader, on n sentences."""
+    from _common import in_spawned_process
+
+    with tempfile.TemporaryDirectory(prefix="slant-bench-measure-") as tmp:
+        path = Path(tmp) / "predictions"
+        write_synthetic(path, n)
+        got = {step: in_spawned_process(_scale_step, step, str(path)) for step in ("columnar", "rowwise")}
+    (_, read, total, peak, rows, n), (_, read_b, total_b, peak_b, _, _) = got["columnar"], got["rowwise"]
+    print(f"scale: {n:,} sentences, --by outlet,date (7 outlets x 13 months), 6 categories, {rows} estimate rows; "
+          f"read {read:.1f} s + measure = {total:.1f} s ({n / total:,.0f} sentences/s), peak {peak:.0f} MB; "
+          f"row-by-row baseline read {read_b:.1f} s, total {total_b:.1f} s, peak {peak_b:.0f} MB; "
+          f"ratio {total_b / total:.1f}x")
+    return total, total_b
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reps", type=int, default=500, help="random audits per design")
     ap.add_argument("--audit", type=int, default=1400, help="audited sentences per audit")
     ap.add_argument("--corpus", choices=[*CORPORA, "all"], default="all")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--scale", type=int, default=1_000_000, metavar="N",
+                    help="sentences in the synthetic Parquet corpus for the speed part (0: skip)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     failed = []
-    for name in CORPORA if args.corpus == "all" else [args.corpus]:
+    if args.scale:
+        total, total_b = scale(args.scale)
+        if total >= total_b:
+            failed.append(f"scale: columnar reading ({total:.1f} s) not faster than row by row ({total_b:.1f} s)")
+        if total > SCALE_TARGET_S * args.scale / 1e6:
+            failed.append(f"scale: {total:.1f} s for {args.scale:,} sentences, target {SCALE_TARGET_S} s per million")
+    for name in (CORPORA if args.corpus == "all" else [args.corpus]) if args.reps else ():
         t1 = time.perf_counter()
         corpus, truth = load_population(name)
         field, designs = CORPORA[name][3], CORPORA[name][4]

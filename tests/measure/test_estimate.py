@@ -16,10 +16,12 @@ def _sample(n_big=20000, n=500, seed=0):
     return y_all, yhat_all, rows
 
 
-def test_uniform_is_ppi_py():
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_uniform_is_ppi_py(seed):
+    """slant passes PPI++'s lam to ppi_py instead of letting it recompute: same answer as lam=None."""
     import ppi_py
 
-    y_all, yhat_all, rows = _sample()
+    y_all, yhat_all, rows = _sample(seed=seed)
     got = est.ppi_uniform(y_all[rows], yhat_all[rows], yhat_all, 0.95)
     lo, hi = ppi_py.ppi_mean_ci(y_all[rows], yhat_all[rows], yhat_all, alpha=0.05)
     assert (got.low, got.high) == pytest.approx((lo[0], hi[0]))

@@ -33,9 +33,29 @@ def group_ids(corpus, by):
     cached = corpus.cache.get(("groups", tuple(by)))
     if cached is not None:
         return cached
-    keys = np.array(["\x1f".join(v) for v in zip(*(corpus.groups[f] for f in by))], dtype=object)
-    uniq, gid = np.unique(keys, return_inverse=True)
-    out = [tuple(u.split("\x1f")) if len(by) > 1 else (u,) for u in uniq], gid
+    # Hash-encode each field (pyarrow; sorting a million Python strings takes seconds), rank its
+    # values in sort order, and number the combinations: groups come out sorted by field values.
+    import pyarrow as pa
+
+    code = np.zeros(corpus.n, dtype=np.int64)
+    values = []
+    for f in by:
+        enc = pa.array(corpus.groups[f], type=pa.string()).dictionary_encode()
+        uniq = enc.dictionary.to_pylist()
+        order = sorted(range(len(uniq)), key=uniq.__getitem__)
+        rank = np.empty(len(uniq), dtype=np.int64)
+        rank[order] = np.arange(len(uniq))
+        code = code * len(uniq) + rank[enc.indices.to_numpy(zero_copy_only=False)]
+        values.append([uniq[i] for i in order])
+    combos, gid = np.unique(code, return_inverse=True)
+    labels = []
+    for c in combos.tolist():
+        key = []
+        for vals in reversed(values):
+            c, r = divmod(c, len(vals))
+            key.append(vals[r])
+        labels.append(tuple(reversed(key)))
+    out = labels, gid
     corpus.cache[("groups", tuple(by))] = out
     return out
 

@@ -82,7 +82,7 @@ def _read_parquet(path, by, period):
 def _strings(column):
     import pyarrow as pa
 
-    return np.array(column.cast(pa.string()).fill_null("").to_pylist(), dtype=object)
+    return column.cast(pa.string()).fill_null("").to_numpy(zero_copy_only=False).astype(object)
 
 
 def _labels(column, n):
@@ -90,13 +90,12 @@ def _labels(column, n):
 
     flat = pc.list_flatten(column)
     parents = pc.list_parent_indices(column).to_numpy()
-    values = np.array(flat.to_pylist(), dtype=object)
     out = {}
-    for c in dict.fromkeys(values.tolist()):
+    for c in pc.unique(flat).to_pylist():
         if c is None:
             continue
         arr = np.zeros(n, dtype=np.int8)
-        arr[parents[values == c]] = 1
+        arr[parents[pc.equal(flat, c).fill_null(False).to_numpy(zero_copy_only=False)]] = 1
         out[c] = arr
     return out, list(out)
 
@@ -107,7 +106,7 @@ def _scores(column, n):
     import pyarrow.compute as pc
 
     if pa.types.is_map(column.type):
-        keys = dict.fromkeys(k for k in column.keys.to_pylist() if k is not None)
+        keys = [k for k in pc.unique(column.keys).to_pylist() if k is not None]
         return {k: pc.map_lookup(column, pa.scalar(k, column.type.key_type), "first").cast(pa.float64())
                 .fill_null(np.nan).to_numpy(zero_copy_only=False) for k in keys}
     if pa.types.is_struct(column.type):

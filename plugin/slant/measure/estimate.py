@@ -66,19 +66,20 @@ def ppi_uniform(y, yhat, yhat_group, confidence):
     ppi = _ppi()
     y, yhat, yhat_group = (np.asarray(a, dtype=float) for a in (y, yhat, yhat_group))
     alpha = 1 - confidence
-    lam = None
-    # A model constant over the group carries no information; ppi_py's tuning would divide by 0.
-    if np.ptp(np.concatenate([yhat, yhat_group])) == 0:
-        lam = 0.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        est = float(np.asarray(ppi.ppi_mean_pointestimate(y, yhat, yhat_group, lam=lam)).ravel()[0])
-        lo, hi = (float(np.asarray(b).ravel()[0]) for b in ppi.ppi_mean_ci(y, yhat, yhat_group, alpha=alpha, lam=lam))
+    # PPI++'s lam, computed once with ppi_py's own formula and passed in: with lam=None each of the
+    # two calls recomputes it with np.cov over the group's whole corpus (2/3 of the time on a million
+    # sentences). tests/measure/test_estimate.py checks the result equals ppi_py's lam=None answer.
+    lam = _tuned_lam(y, yhat, yhat_group)
+    est = float(np.asarray(ppi.ppi_mean_pointestimate(y, yhat, yhat_group, lam=lam)).ravel()[0])
+    lo, hi = (float(np.asarray(b).ravel()[0]) for b in ppi.ppi_mean_ci(y, yhat, yhat_group, alpha=alpha, lam=lam))
     se = (hi - lo) / (2 * z_value(confidence))
-    return Interval(est, lo, hi, se, _tuned_lam(y, yhat, yhat_group) if lam is None else lam)
+    return Interval(est, lo, hi, se, lam)
 
 
 def _tuned_lam(y, yhat, yhat_group):
-    """The PPI++ weight ppi_py chose (same formula: cov(Y, Yhat) / ((1 + n/N) var(Yhat)), clipped)."""
+    """PPI++'s power-tuning weight for a mean, as ppi_py's _calc_lam_glm computes it:
+    cov(Y, Yhat) / ((1 + n/N) var(Yhat over both sets)), clipped to [0, 1]; 0 when the model
+    is constant (it carries no information, and ppi_py would divide by 0)."""
     n, big_n = len(y), len(yhat_group)
     var = np.var(np.concatenate([yhat, yhat_group]), ddof=1)
     if var <= 0:
