@@ -135,7 +135,8 @@ def measure(corpus, audit, *, by=(), categories=None, confidence=0.95, differenc
             ess = None
             if ppi.se and classical.se:
                 ess = round(na * (classical.se / ppi.se) ** 2, 1)
-            estimates.append(_row(c, group, "ppi", ppi, na, nc, lam=_num(ppi.lam), ess=ess, warning=warn))
+            estimates.append(_row(c, group, "ppi", ppi, na, nc, lam=_num(ppi.lam), ess=ess,
+                                  gain=None if ess is None else round(ess / na, 3), warning=warn))
             estimates.append(_row(c, group, "classical", classical, na, nc, warning=warn))
             estimates.append(_row(c, group, "naive", est.naive(lab_all[in_corpus], confidence), na, nc))
         if differences and len(fitted) > 2:

@@ -29,7 +29,7 @@ def _ci(r):
 def _render_csv(report):
     buf = io.StringIO()
     cols = ["table", "category", "group", "group_b", "method", "estimate", "ci_low", "ci_high", "n_audit", "n_corpus",
-            "lam", "ess", "warning"]
+            "lam", "ess", "gain", "warning"]
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
     w.writeheader()
     for r in report["estimates"]:
@@ -39,6 +39,10 @@ def _render_csv(report):
                     "group_b": _flat(d["group_b"]), "method": d["method"], "estimate": d["estimate"],
                     "ci_low": d["ci_low"], "ci_high": d["ci_high"]})
     return buf.getvalue()
+
+
+def _ess(r):
+    return f"{r['ess']} (x{r['gain']:.2f})" if r.get("ess") is not None and r.get("gain") is not None else ""
 
 
 def _flat(group):
@@ -70,11 +74,11 @@ def _render_md(report):
     for note in report.get("notes") or ():
         out.append(f"- Note: {_md_cell(note)}")
     for cat, rows in _by_category(report).items():
-        out += ["", f"## {_md_cell(cat)}", "", "| group | method | estimate | CI | n audit | n corpus | ESS | note |",
+        out += ["", f"## {_md_cell(cat)}", "", "| group | method | estimate | CI | n audit | n corpus | ESS (gain) | note |",
                 "| --- | --- | ---: | --- | ---: | ---: | ---: | --- |"]
         for r in rows:
             out.append(f"| {_md_cell(group_label(r['group']))} | {_METHOD_NAMES[r['method']]} | {_pct(r['estimate'])} | "
-                       f"{_ci(r)} | {r['n_audit']} | {r['n_corpus']} | {r.get('ess', '')} | "
+                       f"{_ci(r)} | {r['n_audit']} | {r['n_corpus']} | {_ess(r)} | "
                        f"{'**' + _md_cell(r['warning']) + '**' if r.get('warning') else ''} |")
         diffs = [d for d in report["differences"] if d["category"] == cat and d["method"] == "ppi"]
         if diffs:
@@ -109,13 +113,13 @@ def _render_html(report):
         if line:
             parts.append(line)
         parts.append("<table><tr><th>group</th><th>method</th><th>estimate</th><th>CI</th><th>n audit</th>"
-                     "<th>n corpus</th><th>ESS</th><th>note</th></tr>")
+                     "<th>n corpus</th><th>ESS (gain)</th><th>note</th></tr>")
         for r in rows:
             cls = " class=\"warn\"" if r.get("warning") else ""
             parts.append(f"<tr{cls}><td>{e(group_label(r['group']))}</td><td>{e(_METHOD_NAMES[r['method']])}</td>"
                          f"<td class=\"n\">{e(_pct(r['estimate']))}</td><td>{e(_ci(r))}</td>"
                          f"<td class=\"n\">{r['n_audit']}</td><td class=\"n\">{r['n_corpus']}</td>"
-                         f"<td class=\"n\">{e(str(r.get('ess', '')))}</td>"
+                         f"<td class=\"n\">{e(_ess(r))}</td>"
                          f"<td>{'<b>' + e(r['warning']) + '</b>' if r.get('warning') else ''}</td></tr>")
         parts.append("</table>")
         diffs = [d for d in report["differences"] if d["category"] == cat and d["method"] == "ppi"]
