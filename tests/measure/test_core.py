@@ -35,7 +35,7 @@ def test_report_rows_and_schema(population, corpus_dir, uniform_audit):
             assert ppi["n_corpus"] == mask.sum() == naive["n_corpus"]
             assert naive["estimate"] == pytest.approx(population.labels[c][mask].mean(), abs=1e-6)
             assert ppi["ci_low"] < ppi["estimate"] < ppi["ci_high"]
-            assert ppi["ess"] > 0 and 0 <= ppi["lam"] <= 1 and ppi["gain"] == pytest.approx(ppi["ess"] / 400, abs=1e-3)
+            assert ppi["ess"] > 0 and 0 <= ppi["lam"] <= 1 and ppi["gain"] == pytest.approx(ppi["ess"] / ppi["n_audit"], abs=1e-3)
     # 3 outlets: 3 pairs x 2 methods per category
     assert len(report["differences"]) == 2 * 3 * 2
     assert report["methods"]["model_versions"] == ["test-model-1"]
