@@ -10,6 +10,7 @@ from slant.errors import InputError
 from slant.measure.core import measure, measure_files
 from slant.measure.corpus import read_corpus
 from slant.measure.data import audit_from_arrays
+from slant.measure.methods import methods_paragraph
 
 
 def _valid(report):
@@ -55,6 +56,9 @@ def test_stratified_audit_covers_overall_truth(population, corpus_dir, tmp_path)
     _valid(report)
     assert report["audit"]["design"] == "stratified"
     assert [s["n"] for s in report["audit"]["strata"]] == [150, 150, 150]
+    text = methods_paragraph(report)
+    assert "stratified random sample of 450 sentences" in text and "inverse of each sentence's inclusion" in text
+    assert "Hajek" in text
     for c in ("loaded_language", "attribution_vague"):
         (ppi,) = [r for r in _rows(report, "ppi") if r["category"] == c]
         (classical,) = [r for r in _rows(report, "classical") if r["category"] == c]
