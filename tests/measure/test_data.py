@@ -132,3 +132,22 @@ def test_parquet_typed_dates_nulls_and_label_only_categories(tmp_path):
     assert list(corpus.sentence_index) == [0, 1, 0, -1] and corpus.slant_ids is None
     week = read_corpus(tmp_path / "d", by=["date"], period="week")
     assert list(week.groups["date"]) == ["2024-W05", "2024-W05", "", "2024-W09"]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_bylines_are_not_measured(tmp_path, fmt):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"doc_id": "a", "sentence_index": i, "kind": k, "labels": ["doubt"] * (i % 2),
+             "scores": {"doubt": 0.5}} for i, k in enumerate(["title", "byline", "body", "body", None])]
+    if fmt == "jsonl":
+        path = tmp_path / "p.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        path = tmp_path / "p.parquet"
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    corpus = read_corpus(path)
+    assert corpus.n == 4 and list(corpus.sentence_index) == [0, 2, 3, 4]
+    assert corpus.notes == ["1 sentences of other kinds than title or body (bylines) left out: they are never pushed "
+                            "for review, so no audit can sample them"]

@@ -158,7 +158,7 @@ def measure(corpus, audit, *, by=(), categories=None, confidence=0.95, differenc
         "audit": _audit_summary(audit),
         "estimates": estimates,
         "differences": diffs,
-        "notes": list(audit.notes) + _stratum_notes(audit),
+        "notes": list(corpus.notes) + list(audit.notes) + _stratum_notes(audit),
     }
 
 

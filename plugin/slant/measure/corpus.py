@@ -12,11 +12,19 @@ from pathlib import Path
 import numpy as np
 
 from slant.errors import DataError, InputError
-from slant.measure.data import CORPUS_EXTRA, Corpus, group_values, read_jsonl_corpus, scores_dicts
+from slant.measure.data import (
+    CORPUS_EXTRA,
+    MEASURED_KINDS,
+    Corpus,
+    group_values,
+    kinds_note,
+    read_jsonl_corpus,
+    scores_dicts,
+)
 
 __all__ = ["read_corpus"]
 
-_NEEDED = ("slant_id", "doc_id", "sentence_index", "labels", "scores", "model_version")
+_NEEDED = ("slant_id", "doc_id", "sentence_index", "labels", "scores", "model_version", "kind")
 
 
 def read_corpus(path, *, by=(), period="month"):
@@ -53,6 +61,12 @@ def _read_parquet(path, by, period):
     if "labels" not in names:
         raise DataError(f"{path}: no 'labels' column; pass the directory written by `slant analyze --out`")
     table = dataset.to_table(columns=list(dict.fromkeys([c for c in _NEEDED if c in names] + by)))
+    total = table.num_rows
+    if "kind" in names:
+        import pyarrow.compute as pc
+
+        kind = table.column("kind")
+        table = table.filter(pc.or_kleene(pc.is_null(kind), pc.is_in(kind, pa.array(MEASURED_KINDS))))
     n = table.num_rows
     if not n:
         raise DataError(f"{path}: no prediction rows; run `slant analyze` on the corpus first")
@@ -76,7 +90,7 @@ def _read_parquet(path, by, period):
         model_versions=Counter({str(v["values"]): int(v["counts"]) for v in
                                 (col["model_version"].value_counts().to_pylist() if "model_version" in col else [])
                                 if v["values"]}),
-        source=str(path))
+        source=str(path), notes=[x for x in [kinds_note(total - n)] if x])
 
 
 def _strings(column):

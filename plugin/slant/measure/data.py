@@ -21,10 +21,13 @@ import numpy as np
 
 from slant.errors import DataError, InputError
 
-__all__ = ["Audit", "Corpus", "audit_from_arrays", "group_values", "is_date_field", "read_audit", "read_jsonl_corpus",
+__all__ = ["MEASURED_KINDS", "Audit", "Corpus", "audit_from_arrays", "group_values", "is_date_field", "kinds_note", "read_audit", "read_jsonl_corpus",
            "scores_dicts"]
 
 CORPUS_EXTRA = "pip install 'slant[corpus]'"
+# The kinds of sentence `slant push` sends for review (studio.lsformat.PUSHED_KINDS; measure does
+# not import studio): bylines are never audited, so they are not part of the measured population.
+MEASURED_KINDS = ("title", "body")
 _DATE_NAMES = ("date", "publication_date", "published", "pub_date", "day")
 
 
@@ -42,6 +45,7 @@ class Corpus:
     sentence_index: np.ndarray
     model_versions: Counter = field(default_factory=Counter)
     source: str = ""
+    notes: list = field(default_factory=list)
     cache: dict = field(default_factory=dict, repr=False)
 
     def row_index(self, use_slant_id):
@@ -121,8 +125,15 @@ def scores_dicts(column):
     return out
 
 
+def kinds_note(dropped):
+    return (f"{dropped} sentences of other kinds than {' or '.join(MEASURED_KINDS)} (bylines) left out: "
+            "they are never pushed for review, so no audit can sample them") if dropped else None
+
+
 def _from_rows(rows, by, period, source):
     """A `Corpus` from dicts with the prediction-record fields."""
+    total = len(rows)
+    rows = [r for r in rows if r.get("kind") in (None, *MEASURED_KINDS)]
     n = len(rows)
     if not n:
         raise DataError(f"{source}: no prediction rows; run `slant analyze` on the corpus first")
@@ -156,7 +167,7 @@ def _from_rows(rows, by, period, source):
         sentence_index=np.array([r.get("sentence_index") if isinstance(r.get("sentence_index"), int) else -1
                                  for r in rows], dtype=np.int64),
         model_versions=Counter(str(r.get("model_version")) for r in rows if r.get("model_version")),
-        source=source)
+        source=source, notes=[x for x in [kinds_note(total - n)] if x])
 
 
 def _field(row, name):
