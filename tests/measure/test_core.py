@@ -124,6 +124,9 @@ def test_agreement_of_coders_goes_into_methods(population, corpus_dir, tmp_path)
     assert m["agreement"]["units"] == 120
     assert -1 <= m["agreement"]["categories"]["loaded_language"]["cohen_kappa"] < 1
     assert m["taxonomy"] == ["rhetoric 1.0.0"]
+    text = methods_paragraph(report)
+    assert "2 coders made 240 annotations; 120 audited sentences were coded by two or more of them" in text
+    assert "loaded_language: Cohen's kappa" in text and "Krippendorff's alpha" in text
 
 
 def test_lone_stratum_is_noted(population, jsonl_corpus):

@@ -52,7 +52,13 @@ def _agreement(records, taxonomy, categories):
     cats = {c["id"]: {"cohen_kappa": c["cohen_kappa"], "alpha": c["alpha"], "units": c["units"]}
             for c in rep["categories"] if not categories or c["id"] in categories}
     return {"units": rep["summary"]["units_multi"], "categories": cats,
-            "mean_cohen_kappa": rep["overall"]["mean"]["cohen_kappa"], "mean_alpha": rep["overall"]["mean"]["alpha"]}
+            "mean_cohen_kappa": _mean(v["cohen_kappa"] for v in cats.values()),
+            "mean_alpha": _mean(v["alpha"] for v in cats.values())}
+
+
+def _mean(values):
+    got = [v for v in values if v is not None]
+    return round(sum(got) / len(got), 4) if got else None
 
 
 def _pct(x):
@@ -79,17 +85,22 @@ def methods_paragraph(report):
     if m.get("coders"):
         agree = m.get("agreement") or {}
         if agree.get("units"):
+            cats = agree.get("categories") or {}
+            if 0 < len(cats) <= 3:
+                how = "; ".join(f"{c}: Cohen's kappa {_fmt(v['cohen_kappa'])}, Krippendorff's alpha {_fmt(v['alpha'])}"
+                                for c, v in cats.items())
+            else:
+                how = (f"mean Cohen's kappa {_fmt(agree.get('mean_cohen_kappa'))} and Krippendorff's alpha "
+                       f"{_fmt(agree.get('mean_alpha'))} across the measured categories")
             text.append(f"{m['coders']} coders made {m['annotations']} annotations; {agree['units']} audited sentences "
-                        f"were coded by two or more of them, with mean Cohen's kappa "
-                        f"{_fmt(agree.get('mean_cohen_kappa'))} and Krippendorff's alpha {_fmt(agree.get('mean_alpha'))} "
-                        "across categories.")
+                        f"were coded by two or more of them ({how}).")
         else:
             text.append(f"{m['coders']} coders made {m['annotations']} annotations; each audited sentence was coded "
                         "once, so inter-coder agreement on the audit is not available.")
     est = ("the inverse-probability-weighted (Hajek) form of the prediction-powered estimator with a stratified "
            "variance" if a["design"] == "stratified" else "the prediction-powered estimator")
     text.append(f"Rates and {conf}% confidence intervals were computed with {est}, with power tuning (PPI++), "
-                "which combines the classifier's labels on every sentence with the human codes on the audit and "
+                "which combines the classifier's scores on every sentence with the human codes on the audit and "
                 "remains valid whatever the classifier's errors (Angelopoulos et al., 2023; Angelopoulos, Duchi & "
                 "Zrnic, 2024). For comparison we report the classical estimate from the audit alone and the naive "
                 "share of classifier labels, whose interval assumes the classifier is never wrong.")
