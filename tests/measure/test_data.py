@@ -59,6 +59,12 @@ def test_join_on_slant_id_and_on_position(population, corpus_dir, tmp_path):
     # records without slant_id join on (doc_id, sentence_index); so do JSONL predictions without one
     b = read_audit(population.audit(tmp_path / "b.jsonl", rows, 0.01, slant_id=False), corpus)
     assert list(b.rows) == rows
+    twice = population.audit(tmp_path / "t.jsonl", rows + rows[:1], 0.01, slant_id=False)
+    lines = twice.read_text(encoding="utf-8").splitlines()
+    lines[-1] = lines[-1].replace('"id": "task-4"', '"id": "task-again"')
+    twice.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    again = read_audit(twice, corpus)
+    assert list(again.rows) == rows and "1 audit records repeat a sentence" in " ".join(again.notes)
     c = read_audit(tmp_path / "b.jsonl", read_corpus(population.write_jsonl(tmp_path / "p.jsonl")))
     assert list(c.rows) == rows
 

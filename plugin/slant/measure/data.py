@@ -249,7 +249,7 @@ def read_audit(path, corpus, *, assume_uniform=False, every_record=False):
     use_sid = corpus.slant_ids is not None
     by_sid = corpus.row_index(True) if use_sid else {}
     by_pos = corpus.row_index(False)
-    rows, kept, unmatched = [], [], 0
+    rows, kept, unmatched, repeated = [], [], 0, 0
     seen = set()
     for r in marked:
         sid = _slant_id(r)
@@ -260,6 +260,7 @@ def read_audit(path, corpus, *, assume_uniform=False, every_record=False):
             unmatched += 1
             continue
         if i in seen:
+            repeated += 1
             continue
         seen.add(i)
         rows.append(i)
@@ -270,6 +271,8 @@ def read_audit(path, corpus, *, assume_uniform=False, every_record=False):
                         "from, analyzed with the same taxonomy")
     if unmatched:
         notes.append(f"{unmatched} audit records match no prediction row and were left out")
+    if repeated:
+        notes.append(f"{repeated} audit records repeat a sentence already in the audit; the first one was used")
     uniform_p = len(rows) / corpus.n
     p, strata = [], []
     for r in kept:
