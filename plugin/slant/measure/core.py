@@ -140,7 +140,7 @@ def measure(corpus, audit, *, by=(), categories=None, confidence=0.95, differenc
             estimates.append(_row(c, group, "classical", classical, na, nc, warning=warn))
             estimates.append(_row(c, group, "naive", est.naive(lab_all[in_corpus], confidence), na, nc))
         if differences and len(fitted) > 2:
-            pairs, scope = _pairs(len(fitted) - 1)
+            pairs, _ = _pairs(len(fitted) - 1)
             for i, j in pairs:
                 (ga, pa, ca, da), (gb, pb, cb, db) = fitted[i + 1], fitted[j + 1]
                 for method, a, b in (("ppi", pa, pb), ("classical", ca, cb)):
