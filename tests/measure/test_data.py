@@ -157,3 +157,28 @@ def test_bylines_are_not_measured(tmp_path, fmt):
     assert corpus.n == 4 and list(corpus.sentence_index) == [0, 2, 3, 4]
     assert corpus.notes == ["1 sentences of other kinds than title or body (bylines) left out: they are never pushed "
                             "for review, so no audit can sample them"]
+
+
+def test_hive_partitioned_dataset(population, tmp_path):
+    """`slant analyze --out` may partition its Parquet by a field (outlet=X/ directories)."""
+    import pyarrow.dataset as ds
+
+    flat = population.write_parquet(tmp_path / "flat")
+    ds.write_dataset(ds.dataset(str(flat)), tmp_path / "hive", format="parquet", partitioning=["outlet"],
+                     partitioning_flavor="hive")
+    assert (tmp_path / "hive" / "outlet=Gazette").is_dir()
+    corpus = read_corpus(tmp_path / "hive", by=["outlet"])
+    assert corpus.n == population.n
+    order = np.argsort(corpus.slant_ids.astype(str))
+    assert list(corpus.groups["outlet"][order]) == list(population.outlet)
+    np.testing.assert_allclose(corpus.scores["loaded_language"][order], population.scores["loaded_language"])
+
+
+def test_unreadable_scores_type(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"labels": pa.array([[]], type=pa.list_(pa.string())), "scores": [3.5]}),
+                   tmp_path / "x.parquet")
+    with pytest.raises(DataError, match=r"the scores column has type double; expected a map, a struct or JSON"):
+        read_corpus(tmp_path / "x.parquet")
