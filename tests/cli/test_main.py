@@ -5,7 +5,7 @@ import pytest
 from slant.cli.main import build_parser, main
 
 COMMANDS = {"taxonomy", "agreement", "pull", "import", "studio", "push", "demo", "model", "analyze", "train", "evaluate",
-            "serve", "models", "team", "adjudicate"}
+            "serve", "models", "team", "adjudicate", "measure"}
 
 
 def test_every_command_is_registered():

@@ -239,6 +239,8 @@ def test_pull_with_a_newer_taxonomy_migrates_old_display_names(tmp_path, tax):
     assert r0["annotations"][1]["labels"] == ["emotive_language"]  # the retired category is dropped
     assert r1["labels"] == ["name_calling"] and r1["unknown_labels"] == ["Not a category"]
     assert s.unknown == {"Not a category": 1} and s.labels["emotive_language"] == 1
+
+
 def test_adjudicated_policy_takes_the_adjudicators_newest_answer_and_keeps_the_coders(tax, tmp_path):
     c1, c2, c3 = tax.sentence_ids[:3]
     judge = {"id": 9, "email": "judge@x.org"}
@@ -258,3 +260,23 @@ def test_adjudicated_policy_takes_the_adjudicators_newest_answer_and_keeps_the_c
     # Under any policy the adjudicator is no coder: majority of the two coders only.
     maj = list(reviewed_records(iter_export(path), taxonomy=tax, policy="majority"))
     assert maj[0]["labels"] == [] and len(maj[0]["annotations"]) == 2 and maj[0]["adjudication"]["labels"] == [c3]
+
+
+@pytest.mark.parametrize("data, want", [
+    ({"slant_audit": True, "slant_audit_p": 0.05, "slant_audit_stratum": "Gazette", "slant_audit_design": "stratified"},
+     {"p": 0.05, "stratum": "Gazette"}),
+    ({"slant_audit": True, "slant_audit_p": 0.01, "slant_audit_stratum": ""}, {"p": 0.01, "stratum": ""}),
+    ({"slant_audit": True}, {"p": None, "stratum": ""}),
+    ({"slant_audit": True, "slant_audit_p": "n/a"}, {"p": None, "stratum": ""}),
+    ({"slant_audit": True, "slant_audit_p": 1.5}, {"p": None, "stratum": ""}),
+    ({"slant_audit": False, "slant_audit_p": 0.2}, None),
+    ({}, None),
+], ids=["stratified", "uniform", "no-p", "bad-p", "p-above-1", "not-audit", "plain"])
+def test_audit_mark_is_kept(tax, tmp_path, data, want):
+    from slant.loop.pull import audit_mark
+
+    assert audit_mark(data) == want
+    out = tmp_path / "r.jsonl"
+    pull_export(_write(tmp_path / "e.json", [_task(0, [_ann(tax, 1, [tax.sentence_ids[0]])], **data)]), out, taxonomy=tax)
+    record = load_reviewed(out, taxonomy=tax)[0]   # validates against schemas/reviewed.schema.json
+    assert record.get("audit") == want

@@ -1,7 +1,7 @@
 """Command line: thin commands over the library functions.
 
 `build_parser` assembles one module per command group (slant.cli.taxonomy, agreement,
-studio, model, serve, models, team); `main` runs the command and turns a `SlantError` into
+measure, studio, model, serve, models, team); `main` runs the command and turns a `SlantError` into
 one message on standard error and exit status 1. Shared options, the environment and
 output checks live in slant.cli.common.
 """
@@ -12,6 +12,7 @@ import sys
 
 from slant._version import __version__
 from slant.cli.agreement import add_agreement
+from slant.cli.measure import add_measure
 from slant.cli.model import add_model
 from slant.cli.models import add_models
 from slant.cli.serve import add_serve
@@ -42,6 +43,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_taxonomy(sub)
     add_agreement(sub)
+    add_measure(sub)
     add_pull(sub)
     add_import(sub)
     add_studio(sub)

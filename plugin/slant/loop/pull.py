@@ -23,7 +23,8 @@ Adjudication policies (the record's ``policy`` names the one that produced its l
 Spans are adjudicated the same way, a span being its ``(start, end, label)``. Cancelled
 (skipped) annotations are counted in ``cancelled`` and never used as labels. Choices the
 taxonomy does not know (taxonomy drift) are kept by name in ``unknown_labels`` and
-counted in the summary, never dropped silently. Tasks with fewer than `min_annotators`
+counted in the summary, never dropped silently. A task of an audit sample (task data
+``slant_audit``) keeps its mark as ``audit: {p, stratum}`` for `slant measure`. Tasks with fewer than `min_annotators`
 non-cancelled annotations are skipped and counted; the default 0 writes every task, so
 tasks nobody annotated appear with ``annotations: []`` and ``adjudicated: false``
 (`slant train` leaves them out and says so).
@@ -46,7 +47,7 @@ from slant.studio.export import export_snapshot, iter_export
 from slant.studio.lsformat import label_lookup, read_result
 from slant.studio.projects import project_list, resolve_project, user_emails
 
-__all__ = ["POLICIES", "PullSummary", "adjudicate", "agreement_from_project", "pull", "pull_export", "pull_records",
+__all__ = ["POLICIES", "PullSummary", "adjudicate", "audit_mark", "agreement_from_project", "pull", "pull_export", "pull_records",
            "reviewed_records"]
 
 POLICIES = ("majority", "unanimous", "ground-truth", "any", "adjudicated")
@@ -88,6 +89,22 @@ def adjudicate(label_sets, policy, ground_truth=None):
     if policy == "any":
         return sorted(counts), "any", True
     raise InputError(f"policy {policy!r}: choose one of {', '.join(POLICIES)}")
+
+
+def audit_mark(data):
+    """``{"p", "stratum"}`` for a task of an audit sample (task data ``slant_audit``), else None.
+
+    `p` is the sentence's inclusion probability (None when the task does not say; `slant
+    measure` then asks for ``--assume-uniform``) and `stratum` the value it was drawn within.
+    """
+    if not data.get("slant_audit"):
+        return None
+    p = data.get("slant_audit_p")
+    try:
+        p = float(p) if p is not None and not isinstance(p, bool) else None
+    except (TypeError, ValueError):
+        p = None
+    return {"p": p if p is not None and 0 < p <= 1 else None, "stratum": str(data.get("slant_audit_stratum") or "")}
 
 
 def _prediction(task, lookup, model_version):
@@ -224,6 +241,8 @@ def reviewed_records(tasks, *, taxonomy, policy="majority", min_annotators=0, mo
         record["model_version"] = (record["prediction"] or {}).get("model_version")
         if judged:
             record["adjudication"] = final
+        if (mark := audit_mark(data)) is not None:
+            record["audit"] = mark
         if unknown:
             record["unknown_labels"] = sorted(unknown)
             s.unknown.update(unknown)
