@@ -250,3 +250,16 @@ def test_evaluate_errors(capsys, tmp_path, tax, data):
            "does not exist")
     _fails(capsys, ["evaluate", str(data), "--encoder", "minilm", "--taxonomy", tax], "--encoder goes with --cv K")
     _fails(capsys, ["evaluate", str(data), "--model", str(tmp_path / "none"), "--taxonomy", tax], "no such directory")
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "{missing}", "--models", "{file}"],                      # a registry path that is a file
+    ["train", "{missing}", "--encoder", "minilm", "--models", "{dir}"],  # an encoder model in the registry
+    ["evaluate", "{missing}", "--encoder", "minilm"],                  # --encoder without --cv
+    ["evaluate", "{missing}", "--model", "{dir}/nomodel"],             # a model that does not exist
+    ["analyze", "{missing}", "--model", "{dir}/nomodel"],
+], ids=["train-registry-file", "train-encoder", "evaluate-encoder", "evaluate-model", "analyze-model"])
+def test_a_missing_input_file_is_reported_before_anything_else(capsys, tmp_path, argv):
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    values = {"missing": str(tmp_path / "missing.jsonl"), "file": str(tmp_path / "afile"), "dir": str(tmp_path)}
+    _fails(capsys, [a.format(**values) for a in argv], "missing.jsonl: no such file; check the path")

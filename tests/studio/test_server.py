@@ -72,6 +72,8 @@ def test_slant_studio_starts_and_stops_cleanly_on_ctrl_c(label_studio, tmp_path)
             lines.append(line)
         out = "".join(lines)
         assert f"running at http://127.0.0.1:{port}" in out and label_studio.api_key not in out
+        # it says what it is doing before the wait, and where the log is
+        assert lines[0].startswith("starting Label Studio (about a minute; log: ") and "server.log" in lines[0]
         creds = json.loads((data_dir / "credentials.json").read_text())
         assert "password:  the \"password\" field of " in out and creds["password"] not in out  # never printed
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
@@ -94,6 +96,7 @@ def test_slant_studio_reports_a_running_server(label_studio, capsys):
     assert main(["studio", "--data-dir", str(label_studio.data_dir)]) == 0
     out = capsys.readouterr().out
     assert "already running" in out and "stop it there with Ctrl-C" in out and label_studio.api_key not in out
+    assert "starting Label Studio" not in out and "was busy" not in out
 
 
 def test_describe_never_shows_the_password_or_token(tmp_path):
@@ -151,3 +154,14 @@ def test_slant_studio_on_postgresql_reuses_its_data_and_stops_both_on_ctrl_c(lab
     while (studio_server._alive(studio_pid) or studio_server._alive(pg_pid)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not studio_server._alive(studio_pid) and not studio_server._alive(pg_pid)
+
+
+def test_a_reused_server_does_not_claim_the_port_was_busy(tmp_path):
+    from slant.studio.server import StudioServer
+
+    started = StudioServer(url="http://127.0.0.1:18580", port=18580, username="a@b", password="p", api_key="k",
+                           data_dir=tmp_path, requested_port=8080, process=object())
+    assert "port 8080 was busy" in started.describe()
+    reused = StudioServer(url="http://127.0.0.1:18580", port=18580, username="a@b", password="p", api_key="k",
+                          data_dir=tmp_path, requested_port=8080)
+    assert reused.reused and "was busy" not in reused.describe() and "already running" in reused.describe()

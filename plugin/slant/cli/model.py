@@ -85,9 +85,11 @@ def _train_curve(args, taxonomy, registry):
 
 
 def _cmd_train(args):
+    from slant.loop.push import check_inputs
     from slant.loop.train import Registry, retrain_files
     from slant.taxonomy.core import load_taxonomy
 
+    check_inputs(args.files)  # a missing file first, before the registry, the encoder or any model
     taxonomy = load_taxonomy(args.taxonomy)
     registry = Registry(models_dir(args))
     if args.curve:
@@ -117,8 +119,10 @@ def _cmd_train(args):
 
 def _cmd_evaluate(args):
     from slant.loop.evaluate import evaluate_files, render_evaluation
+    from slant.loop.push import check_inputs
     from slant.taxonomy.core import load_taxonomy
 
+    check_inputs(args.files)  # a missing file first, before the encoder check or the model
     params = _encoder_params(args)
     if params and args.cv is None:
         raise SlantError("--encoder goes with --cv K (it trains fresh models); a saved encoder model is evaluated with --model DIR alone")

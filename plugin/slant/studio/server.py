@@ -175,7 +175,7 @@ class StudioServer:
     def describe(self):
         """What a person needs to log in; neither the password nor the token is shown."""
         lines = [f"Label Studio is {'already ' if self.reused else ''}running at {self.url} ({self.database})"]
-        if self.requested_port and self.port != self.requested_port:
+        if self.requested_port and self.port != self.requested_port and not self.reused:
             lines.append(f"  (port {self.requested_port} was busy, so it took port {self.port})")
         lines.append(f"  login:     {self.username}")
         # Passwords are never printed: the file (mode 0600) holds it for its owner.
