@@ -117,10 +117,22 @@ def test_pull_and_agreement_equal_direct_computation(label_studio, default_model
     again = json.loads((tmp_path / "a2.json").read_text(encoding="utf-8"))
     assert again["categories"] == got["categories"]
 
-    # taxonomy drift: a project taxonomy whose category was renamed -> reported by name, kept
+    # a newer taxonomy that only renamed the category's display name: the old name is read
+    # as the same id (no drift, nothing dropped)
     data = json.loads(default_taxonomy_path().read_text(encoding="utf-8"))
     renamed = next(c for c in data["categories"] if c["id"] == cats[0])
     renamed["name"] = "Renamed Category"
+    newer = tmp_path / "newer-taxonomy.json"
+    newer.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["pull", "--project", project.title, "-o", str(tmp_path / "newer.jsonl"), "--taxonomy", str(newer),
+                 *target]) == 0
+    assert "taxonomy drift" not in capsys.readouterr().out
+    newer_records = [json.loads(x) for x in (tmp_path / "newer.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["labels"] for r in newer_records] == [r["labels"] for r in records]
+
+    # taxonomy drift: a project taxonomy whose category got another id, with no migration ->
+    # reported by name, kept
+    renamed["id"] = "renamed_category"
     other = tmp_path / "other-taxonomy.json"
     other.write_text(json.dumps(data), encoding="utf-8")
     assert main(["pull", "--project", project.title, "-o", str(tmp_path / "drift.jsonl"), "--taxonomy", str(other),

@@ -9,6 +9,7 @@ gives the formulas and their references.
 >>> rep["categories"][0]["alpha"], rep["categories"][0]["alpha_ci"]   # doctest: +SKIP
 """
 
+import gc
 from collections import Counter
 from dataclasses import dataclass
 
@@ -363,6 +364,15 @@ def agreement_from_file(path, *, taxonomy=None, by=None, bootstrap=1000, seed=0,
     from slant.taxonomy.core import load_taxonomy
 
     tax = taxonomy if taxonomy is None or hasattr(taxonomy, "categories") else load_taxonomy(taxonomy)
-    records = list(iter_reviewed(path))  # labels stay as found: unknown ones are reported below, by name
-    return compute_agreement(records, tax, by=by, bootstrap=bootstrap, seed=seed, confidence=confidence,
-                             source=str(path), where=lambda i: f"{path}: record {i + 1}")
+    # Hundreds of thousands of small dicts and lists, none in a reference cycle: the cyclic
+    # garbage collector would walk them again and again while they pile up (it was over
+    # half of the reading time); reference counting frees them all the same.
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        records = list(iter_reviewed(path))  # labels stay as found: unknown ones are reported below, by name
+        return compute_agreement(records, tax, by=by, bootstrap=bootstrap, seed=seed, confidence=confidence,
+                                 source=str(path), where=lambda i: f"{path}: record {i + 1}")
+    finally:
+        if was:
+            gc.enable()

@@ -10,6 +10,8 @@ import logging
 from collections import Counter
 from pathlib import Path
 
+import orjson
+
 from slant._files import schema
 from slant._words import counted
 from slant.errors import DataError, InputError
@@ -118,7 +120,13 @@ def iter_reviewed(path, *, taxonomy=None, unknown=None):
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw)
+                # orjson parses ~4x faster; whatever it refuses, json reads again, to accept
+                # what json accepts (NaN, huge integers) and to word the message as before.
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                obj = None
+            try:
+                obj = json.loads(raw) if obj is None else obj
             except UnicodeDecodeError:
                 raise DataError(f"{path}:{lineno}: not UTF-8; convert the file, e.g. iconv -t utf-8") from None
             except json.JSONDecodeError as exc:
@@ -131,11 +139,13 @@ def iter_reviewed(path, *, taxonomy=None, unknown=None):
             if key in seen:
                 raise DataError(f"{path}:{lineno}: duplicate id {obj['id']!r} (first on line {seen[key]}); give each sentence its own id")
             seen[key] = lineno
-            record = {"id": obj["id"], "doc_id": obj["doc_id"], "text": obj["text"], "labels": obj["labels"]}
-            for k, default in DEFAULTS.items():
-                record[k] = obj.get(k, list(default) if isinstance(default, list) else default)
-            record["source"] = obj.get("source") or path.name
-            record.update((k, v) for k, v in obj.items() if k not in record)
+            record = {"id": obj["id"], "doc_id": obj["doc_id"], "text": obj["text"], "labels": obj["labels"],
+                      "spans": obj["spans"] if "spans" in obj else [],
+                      "annotations": obj["annotations"] if "annotations" in obj else [],
+                      "policy": obj.get("policy", DEFAULTS["policy"]), "source": obj.get("source") or path.name}
+            for k, v in obj.items():
+                if k not in record:
+                    record[k] = v
             if migrate is not None:
                 migrate(record)
             count += 1
