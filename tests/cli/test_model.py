@@ -143,7 +143,7 @@ def test_analyze_a_missing_file_fails_before_building_the_model(capsys, tmp_path
     # the default cache is empty: the missing file must be reported without a ~15 s model build
     _fails(capsys, ["analyze", str(tmp_path / "missing.txt")], "missing.txt: no such file; check the path")
     assert not (tmp_path / "empty-cache").exists()
-    _fails(capsys, ["analyze", str(tmp_path)], "is a directory")
+    _fails(capsys, ["analyze", str(tmp_path)], "no readable documents inside")
 
 
 def test_analyze_a_bad_jsonl_document(cached, capsys, tmp_path, tax):

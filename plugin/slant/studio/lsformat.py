@@ -31,6 +31,7 @@ __all__ = [
     "ResultLabels",
     "check_label_config",
     "config_names",
+    "content_hash",
     "label_lookup",
     "prediction_json",
     "read_result",
@@ -42,8 +43,9 @@ __all__ = [
 PUSHED_KINDS = ("title", "body")
 
 
-def _content_hash(text):
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def content_hash(text):
+    """The hash of a document's text that `slant_id` keys on."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def slant_id(content_hash, start, end, taxonomy_id):
@@ -60,13 +62,16 @@ def task_data(document, *, taxonomy):
     """Task ``data`` dicts for the pushable sentences of one `Document`, in order.
 
     Context fields hold the neighbouring pushed sentences of the same document ("" at
-    the edges): the labeling config requires the keys to exist.
+    the edges): the labeling config requires the keys to exist. Every metadata field of
+    the document (outlet, date, url, ...) is carried too, unless its name is one of these.
     """
     sentences = [s for s in document.sentences if s.kind in PUSHED_KINDS]
-    digest = _content_hash(document.text)
+    digest = content_hash(document.text)
+    meta = document.meta or {}
     out = []
     for i, s in enumerate(sentences):
         out.append({
+            **meta,
             "text": s.text,
             "context_before": sentences[i - 1].text if i > 0 else "",
             "context_after": sentences[i + 1].text if i + 1 < len(sentences) else "",

@@ -14,11 +14,12 @@ from slant.studio.lsformat import config_names
 from slant.taxonomy.config import render_config
 
 __all__ = [
-    "REVIEW_VIEW_TITLE", "ensure_project", "ensure_review_view", "plan_config", "project_config",
+    "AUDIT_VIEW_TITLE", "REVIEW_VIEW_TITLE", "ensure_audit_view", "ensure_project", "ensure_review_view", "plan_config", "project_config",
     "project_titles", "resolve_project", "set_review_settings", "user_emails",
 ]
 
 REVIEW_VIEW_TITLE = "Review queue — least certain first"
+AUDIT_VIEW_TITLE = "Audit sample"
 _UNCERTAINTY = "Uncertainty sampling"
 _MARKER = re.compile(r"<!-- slant:taxonomy (\{.*?\}) -->", re.S)
 
@@ -126,6 +127,19 @@ def ensure_review_view(studio, project):
             return int(v.id)
     data = {"title": REVIEW_VIEW_TITLE, "ordering": ["tasks:predictions_score"]}
     return int(studio.call("create the review queue tab", studio.sdk.views.create, project=project.id, data=data).id)
+
+
+def ensure_audit_view(studio, project):
+    """The id of the Data Manager tab of the audit sample: tasks whose data has
+    ``slant_audit`` true (created when missing)."""
+    views = studio.call("list Data Manager tabs", studio.sdk.views.list, project=project.id)
+    for v in views:
+        if (v.data or {}).get("title") == AUDIT_VIEW_TITLE:
+            return int(v.id)
+    data = {"title": AUDIT_VIEW_TITLE,
+            "filters": {"conjunction": "and", "items": [
+                {"filter": "filter:tasks:data.slant_audit", "operator": "equal", "type": "Boolean", "value": True}]}}
+    return int(studio.call("create the audit sample tab", studio.sdk.views.create, project=project.id, data=data).id)
 
 
 def set_review_settings(studio, project, model_version):
