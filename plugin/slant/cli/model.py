@@ -61,6 +61,10 @@ def _cmd_analyze(args):
     else:
         check_output(args.out)
     check_inputs(args.files)  # before the model, which may take a while to build
+    if args.scheduler:
+        from slant.loop.engine import check_scheduler
+
+        check_scheduler(args.scheduler)
     model = load_model(args.model, taxonomy=load_taxonomy(args.taxonomy), cache_dir=cache_dir())
     if fmt == "parquet":
         return _analyze_corpus(args, model)

@@ -129,6 +129,10 @@ def _check_corpus_args(args):
         raise SlantError("--strategy goes with --sample N")
     if args.strategy and args.strategy not in _SAMPLE_STRATEGIES:
         raise SlantError(f"--strategy {args.strategy} with --from: use one of {', '.join(_SAMPLE_STRATEGIES)}")
+    if args.strategy == "stratified" and not args.by:
+        raise SlantError("--strategy stratified needs --by FIELD (e.g. --by outlet)")
+    if args.by and args.audit is None and args.strategy != "stratified":
+        raise SlantError("--by goes with --audit N or --strategy stratified")
 
 
 def _check_push_args(args):
@@ -205,11 +209,12 @@ def _cmd_push(args):
 
 def _push_corpus(args, taxonomy):
     from slant.loop.corpus import open_corpus
-    from slant.loop.push_corpus import push_corpus
+    from slant.loop.push_corpus import check_by, push_corpus
     from slant.studio.client import connect
 
     corpus_ready()
-    open_corpus(args.from_dir)  # a wrong directory is reported before any server contact
+    dataset, _ = open_corpus(args.from_dir)  # a wrong directory or field is reported before any server contact
+    check_by(args.by, dataset, args.from_dir)
     url, key = studio_target(args)
     studio = connect(url, key)
     result, samples = push_corpus(studio, args.from_dir, project=args.project, taxonomy=taxonomy, sample=args.sample,

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from slant._files import atomic_write_text
 from slant.errors import InputError
-from slant.loop.partition import RESERVED, arrow, row_schema
+from slant.loop.partition import RESERVED, arrow, meta_column, row_schema
 from slant.text.documents import read_raw
 
 __all__ = ["MANIFEST", "CorpusResult", "Partition", "analyze_corpus", "iter_partitions", "open_corpus"]
@@ -47,27 +47,35 @@ class Partition:
     digest: str
     items: list
     sentences: int      # estimated before splitting (`RawDocument.size`)
+    documents: int = 0
 
     @property
     def file(self):
         return f"part-{self.index:05d}-{self.digest[:16]}.parquet"
 
 
-def iter_partitions(paths, partition_sentences):
+def iter_partitions(paths, partition_sentences, *, salt=""):
     """`Partition` objects of whole documents, about `partition_sentences` each, in input
-    order; the same inputs give the same partitions and digests."""
+    order; the same inputs (and `salt`) give the same partitions and digests."""
     if partition_sentences < 1:
         raise InputError(f"--partition-size {partition_sentences} must be at least 1 sentence")
+    for p in _cut(paths, partition_sentences):
+        if salt:
+            p.digest = hashlib.sha1(f"{salt}\x1f{p.digest}".encode()).hexdigest()
+        yield p
+
+
+def _cut(paths, partition_sentences):
     items, size, h, index = [], 0, hashlib.sha1(), 0
     for item in read_raw(paths):
         items.append(item)
         size += item.size()
         h.update(item.digest().encode())
         if size >= partition_sentences:
-            yield Partition(index, h.hexdigest(), items, size)
+            yield Partition(index, h.hexdigest(), items, size, len(items))
             items, size, h, index = [], 0, hashlib.sha1(), index + 1
     if items:
-        yield Partition(index, h.hexdigest(), items, size)
+        yield Partition(index, h.hexdigest(), items, size, len(items))
 
 
 # --- the manifest ---------------------------------------------------------------------
@@ -174,8 +182,21 @@ def analyze_corpus(paths, *, model, out, scheduler=None, jobs=1, partition_sente
               "taxonomy": {"id": model.taxonomy.id, "version": model.taxonomy.version},
               "partition_sentences": int(partition_sentences), "inputs": [str(p) for p in paths]}
     done = _check_target(out, header)
-    plan = [{"index": p.index, "digest": p.digest, "file": p.file, "documents": len(p.items), "estimate": p.sentences}
-            for p in iter_partitions(paths, partition_sentences)]
+    parts, fields = [], {"title", "source"}
+    for p in iter_partitions(paths, partition_sentences):
+        parts.append(p)
+        fields.update(meta_column(f) for item in p.items for f in item.fields())
+        p.items = None  # read again when the partition is analysed: memory stays flat
+    # Every partition gets every metadata column, so any Parquet reader sees one schema; the
+    # columns are part of each partition's key, so new columns mean new partition files.
+    meta_columns = sorted(fields)
+    salt = json.dumps(meta_columns)
+    plan = []
+    for p in parts:
+        p.digest = hashlib.sha1(f"{salt}\x1f{p.digest}".encode()).hexdigest()
+        plan.append({"index": p.index, "digest": p.digest, "file": p.file, "documents": p.documents,
+                     "estimate": p.sentences})
+    del parts
     if not plan:
         raise InputError("no documents in the inputs; pass .txt, .md, .html, .jsonl(.gz), .csv or .parquet files")
     out.mkdir(parents=True, exist_ok=True)
@@ -202,8 +223,9 @@ def analyze_corpus(paths, *, model, out, scheduler=None, jobs=1, partition_sente
         if progress:
             progress(finished[0], total, result)
 
-    todo = (p for p in iter_partitions(paths, partition_sentences) if p.file in todo_files)
-    result.engine = run_partitions(todo, model, write, scheduler=scheduler, jobs=jobs, batch_size=batch_size)
+    todo = (p for p in iter_partitions(paths, partition_sentences, salt=salt) if p.file in todo_files)
+    result.engine = run_partitions(todo, model, write, scheduler=scheduler, jobs=jobs, batch_size=batch_size,
+                                   meta_columns=meta_columns)
     result.seconds = time.perf_counter() - began
     _finish(out, header, plan, result)
     return result

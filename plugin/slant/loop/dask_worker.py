@@ -41,9 +41,13 @@ class ModelPlugin(WorkerPlugin):
 
         from slant.model.persist import model_from_bytes
         from slant.taxonomy.core import taxonomy_from_data
+        from slant.text.segment import load_splitter
 
         self.model = model_from_bytes(self.blob, self.card, taxonomy_from_data(self.taxonomy_data))
         self.blob = None  # loaded: the worker keeps the model, not its bytes
+        # Warm up once here (imports, the sentence splitter, the model's caches), not in the first task.
+        load_splitter()
+        self.model.predict(["Warm-up sentence, officials said."])
         # Small matrices per batch: a second BLAS thread per task only competes with the others.
         threadpool_limits(1)
         gc.collect()
@@ -59,9 +63,11 @@ class ModelPlugin(WorkerPlugin):
         self.__dict__.update(state, model=None)
 
 
-def run_partition(plugin_name, items, taxonomy_id, batch_size):
-    """One partition on a worker, with the model its `ModelPlugin` loaded there."""
+def run_partition(plugin_name, items, spec, batch_size):
+    """One partition on a worker, with the model its `ModelPlugin` loaded there.
+    `spec` is ``(taxonomy id, metadata columns)``."""
     from slant.loop.partition import analyze_partition
 
     plugin = get_worker().plugins[plugin_name]
-    return analyze_partition(items, plugin.model, taxonomy_id=taxonomy_id, batch_size=batch_size)
+    return analyze_partition(items, plugin.model, taxonomy_id=spec[0], meta_columns=spec[1],
+                             batch_size=batch_size)

@@ -21,48 +21,51 @@ from threadpoolctl import threadpool_limits
 from slant.errors import InputError
 from slant.text.inputs import missing_extra
 
-__all__ = ["run_partitions"]
+__all__ = ["check_scheduler", "run_partitions"]
 
 
-def run_partitions(partitions, model, write, *, scheduler=None, jobs=1, batch_size=2000):
+def run_partitions(partitions, model, write, *, scheduler=None, jobs=1, batch_size=2000, meta_columns=None):
     """Analyse each `Partition` of `partitions` and call ``write(partition, table)`` in this
     process as results arrive (in any order). Returns the engine's name for the summary."""
     if not isinstance(jobs, int) or jobs < 1:
         raise InputError(f"--jobs {jobs!r}: use 1 or more worker processes")
-    taxonomy_id = model.taxonomy.id
+    spec = (model.taxonomy.id, meta_columns)  # what every partition needs besides the model
     if scheduler:
-        return _run_dask(partitions, model, write, scheduler, batch_size, taxonomy_id)
+        return _run_dask(partitions, model, write, scheduler, batch_size, spec)
     gc.freeze()  # the model lives as long as the run: keep the collector from walking it
     limits = threadpool_limits(1)
     try:
         if jobs == 1 or getattr(model.estimator, "encoder_", None) is not None:
-            _run_serial(partitions, model, write, batch_size, taxonomy_id)
+            _run_serial(partitions, model, write, batch_size, spec)
             return "1 process"
-        _run_pool(partitions, model, write, jobs, batch_size, taxonomy_id)
+        _run_pool(partitions, model, write, jobs, batch_size, spec)
         return f"{jobs} local processes"
     finally:
         limits.restore_original_limits()
         gc.unfreeze()
 
 
-def _run_serial(partitions, model, write, batch_size, taxonomy_id):
+def _run_serial(partitions, model, write, batch_size, spec):
     from slant.loop.partition import analyze_partition
 
     for part in partitions:
-        write(part, analyze_partition(part.items, model, taxonomy_id=taxonomy_id, batch_size=batch_size))
+        write(part, analyze_partition(part.items, model, taxonomy_id=spec[0], meta_columns=spec[1],
+                                      batch_size=batch_size))
 
 
 _POOL = {}
 
 
-def _init_pool(model, batch_size, taxonomy_id):
-    _POOL.update(model=model, batch_size=batch_size, taxonomy_id=taxonomy_id)
+def _init_pool(model, batch_size, spec):
+    _POOL.update(model=model, batch_size=batch_size, spec=spec)
 
 
 def _pool_partition(items):
     from slant.loop.partition import analyze_partition
 
-    table = analyze_partition(items, _POOL["model"], taxonomy_id=_POOL["taxonomy_id"], batch_size=_POOL["batch_size"])
+    taxonomy_id, meta_columns = _POOL["spec"]
+    table = analyze_partition(items, _POOL["model"], taxonomy_id=taxonomy_id, meta_columns=meta_columns,
+                              batch_size=_POOL["batch_size"])
     sink = _ipc_bytes(table)
     return sink
 
@@ -82,14 +85,14 @@ def _from_ipc(data):
     return pa.ipc.open_stream(data).read_all()
 
 
-def _run_pool(partitions, model, write, jobs, batch_size, taxonomy_id):
+def _run_pool(partitions, model, write, jobs, batch_size, spec):
     import multiprocessing as mp
 
     from slant.text.segment import load_splitter
 
     load_splitter()  # once here rather than in every forked worker
     pending = deque()
-    with mp.get_context("fork").Pool(jobs, initializer=_init_pool, initargs=(model, batch_size, taxonomy_id)) as pool:
+    with mp.get_context("fork").Pool(jobs, initializer=_init_pool, initargs=(model, batch_size, spec)) as pool:
         for part in partitions:
             items, part.items = part.items, None  # the worker has them; the client keeps the key
             pending.append((part, pool.apply_async(_pool_partition, (items,))))
@@ -113,7 +116,12 @@ def _client(scheduler):
                          "`dask scheduler` (and workers with `dask worker ADDRESS`) or check the address") from None
 
 
-def _run_dask(partitions, model, write, scheduler, batch_size, taxonomy_id):
+def check_scheduler(scheduler):
+    """`InputError` now, before a model is loaded, when no Dask scheduler answers at `scheduler`."""
+    _client(scheduler).close()
+
+
+def _run_dask(partitions, model, write, scheduler, batch_size, spec):
     from distributed import as_completed
 
     from slant.loop.dask_worker import ModelPlugin, run_partition
@@ -128,7 +136,7 @@ def _run_dask(partitions, model, write, scheduler, batch_size, taxonomy_id):
         held = {}
         for part in partitions:
             items, part.items = part.items, None
-            future = client.submit(run_partition, plugin.name, items, taxonomy_id, batch_size,
+            future = client.submit(run_partition, plugin.name, items, spec, batch_size,
                                    key=f"slant-partition-{part.index}-{part.digest[:16]}", pure=False, retries=2)
             held[future.key] = part
             queue.add(future)

@@ -8,7 +8,7 @@ from slant.loop.analyze import iter_predictions
 from slant.studio.lsformat import content_hash, slant_id
 from slant.text.inputs import missing_extra
 
-__all__ = ["CORE_COLUMNS", "RESERVED", "TAIL_COLUMNS", "analyze_partition", "arrow", "row_schema"]
+__all__ = ["CORE_COLUMNS", "RESERVED", "TAIL_COLUMNS", "analyze_partition", "arrow", "meta_column", "row_schema"]
 
 CORE_COLUMNS = ("slant_id", "doc_id", "sentence_index", "start", "end", "text", "kind")
 TAIL_COLUMNS = ("labels", "scores", "spans", "uncertainty", "model_version")
@@ -34,17 +34,25 @@ def row_schema(pa, meta_columns):
            ("uncertainty", pa.float64()), ("model_version", pa.string())])
 
 
+def meta_column(field):
+    """The column of a document's metadata field (``meta_`` before a name slant uses)."""
+    return f"meta_{field}" if field in RESERVED else str(field)
+
+
 def _meta_strings(doc):
     out = {"title": doc.title, "source": doc.source or None}
     for k, v in (doc.meta or {}).items():
-        name = f"meta_{k}" if k in RESERVED else str(k)
+        name = meta_column(k)
         out[name] = v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
     return out
 
 
-def analyze_partition(items, model, *, taxonomy_id, batch_size=2000):
+def analyze_partition(items, model, *, taxonomy_id, meta_columns=None, batch_size=2000):
     """The rows of one partition (`RawDocument` items) as a `pyarrow.Table`: split,
-    predict, explain. The one function every engine runs (`slant.loop.engine`)."""
+    predict, explain. The one function every engine runs (`slant.loop.engine`).
+
+    `meta_columns` (every metadata column of the corpus) gives all partitions one schema;
+    None: the columns of this partition's documents."""
     pa = arrow()
     cols = {c: [] for c in CORE_COLUMNS + TAIL_COLUMNS}
     meta_rows, version = [], str(model.model_version)
@@ -64,7 +72,8 @@ def analyze_partition(items, model, *, taxonomy_id, batch_size=2000):
             cols["uncertainty"].append(float(p.uncertainty))
             cols["model_version"].append(version)
             meta_rows.append(meta)
-    meta_columns = sorted({k for m in meta_rows for k in m})
+    if meta_columns is None:
+        meta_columns = sorted({k for m in meta_rows for k in m})
     for m in meta_columns:
         cols[m] = [row.get(m) for row in meta_rows]
     schema = row_schema(pa, meta_columns)

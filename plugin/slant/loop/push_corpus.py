@@ -23,14 +23,15 @@ from slant.studio.lsformat import PUSHED_KINDS, prediction_json
 from slant.studio.projects import ensure_audit_view
 from slant.studio.tasks import add_task_data, existing_slant_ids, import_tasks
 
-__all__ = ["push_corpus"]
+__all__ = ["check_by", "push_corpus"]
 
 _BASE = ("slant_id", "kind", "uncertainty")
 _NOT_META = {"slant_id", "doc_id", "sentence_index", "start", "end", "text", "kind", "labels", "scores", "spans",
              "uncertainty", "model_version", "title", "source"}
 
 
-def _check_by(by, dataset, directory):
+def check_by(by, dataset, directory):
+    """`InputError` when `by` is not a column of the dataset, naming the fields it has."""
     if by and by not in dataset.schema.names:
         fields = [n for n in dataset.schema.names if n not in _NOT_META - {"title", "source", "doc_id"}]
         raise InputError(f"--by {by}: {directory} has no such column; use one of its document fields: "
@@ -107,7 +108,7 @@ def push_corpus(studio, directory, *, project, taxonomy, sample=None, strategy="
     if manifest["taxonomy"]["id"] != taxonomy.id:
         raise InputError(f"--from {directory}: analysed with taxonomy {manifest['taxonomy']['id']!r}, not {taxonomy.id!r}; "
                          "pass --taxonomy FILE with the taxonomy of the analysis")
-    _check_by(by, dataset, directory)
+    check_by(by, dataset, directory)
     rows = _population(dataset, by)
     samples = []
     if audit is not None:

@@ -65,7 +65,7 @@ def _read_text(path):
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
     if b"\x00" in raw:
-        raise InputError(f"{path}: looks binary (NUL byte at offset {raw.index(0)}); pass a .txt, .md, .html or .jsonl file")
+        raise InputError(f"{path}: looks binary (NUL byte at offset {raw.index(0)}); pass .txt, .md, .html, .jsonl(.gz), .csv or .parquet files")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -159,6 +159,19 @@ class RawDocument:
         if isinstance(raw, bytes):
             return raw.count(b". ") + raw.count(b"\\n") + 1
         return raw.count(". ") + raw.count("\n") + 1
+
+    def fields(self):
+        """The metadata field names of the document, without parsing or splitting its text
+        (a JSONL line that is not a JSON object has none here; `document()` reports it)."""
+        raw = self.raw
+        if isinstance(raw, bytes):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                return []
+        if not isinstance(raw, dict):
+            return []
+        return [k for k in raw if k not in ("id", "text", "title", "source")]
 
     def digest(self):
         """A stable hash of what was read (partition keys of `slant analyze --out`)."""
