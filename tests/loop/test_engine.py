@@ -83,6 +83,24 @@ def test_analyze_on_the_cluster_from_the_command_line(cluster, corpus, reference
     assert _rows(out) == reference
 
 
+def test_a_rerun_after_an_interruption_on_the_cluster_writes_only_the_missing_partitions(cluster, corpus, reference,
+                                                                                       default_model, tmp_path):
+    out = tmp_path / "preds"
+
+    def interrupt(done, total, result):
+        if result.written == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        analyze_corpus([corpus], model=default_model, out=out, partition_sentences=20, scheduler=cluster[0],
+                       progress=interrupt)
+    first = {p.name for p in out.glob("part-*.parquet")}
+    assert len(first) == 3
+    again = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=20, scheduler=cluster[0])
+    assert again.skipped == 3 and again.written == again.partitions - 3 and not set(again.written_files) & first
+    assert _rows(out) == reference
+
+
 def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(cluster, corpus, reference, default_model, tmp_path):
     address, workers = cluster
     killed = []

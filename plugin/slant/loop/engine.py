@@ -18,7 +18,7 @@ from collections import deque
 
 from threadpoolctl import threadpool_limits
 
-from slant.errors import InputError
+from slant.errors import InputError, SlantError
 from slant.text.inputs import missing_extra
 
 __all__ = ["check_scheduler", "run_partitions"]
@@ -122,7 +122,10 @@ def check_scheduler(scheduler):
 
 
 def _run_dask(partitions, model, write, scheduler, batch_size, spec):
+    from asyncio import CancelledError
+
     from distributed import as_completed
+    from distributed.scheduler import KilledWorker
 
     from slant.loop.dask_worker import ModelPlugin, run_partition
 
@@ -145,6 +148,9 @@ def _run_dask(partitions, model, write, scheduler, batch_size, spec):
         while queue.count():
             _take(queue, held, write)
         return f"Dask at {scheduler} ({threads} worker threads)"
+    except (KilledWorker, CancelledError, OSError) as exc:
+        raise SlantError(f"the Dask cluster at {scheduler} failed ({type(exc).__name__}: {exc}); finished partitions are "
+                         "kept: check the workers' logs, then run the same command again to finish") from None
     finally:
         client.close()
 

@@ -44,7 +44,7 @@ def _population(dataset, by):
 
 
 def _task(row, context_before, context_after, extra, taxonomy):
-    meta = {k: v for k, v in row.items() if k not in _NOT_META and v is not None}
+    meta = {k: v for k, v in row.items() if k not in _NOT_META and v is not None and not k.startswith("slant_")}
     data = {**meta, "text": row["text"], "context_before": context_before, "context_after": context_after,
             "doc_id": row["doc_id"], "doc_title": row.get("title") or "", "sentence_index": row["sentence_index"],
             "start": row["start"], "end": row["end"], "source": row.get("source") or "", "slant_id": row["slant_id"],

@@ -63,11 +63,12 @@ def task_data(document, *, taxonomy):
 
     Context fields hold the neighbouring pushed sentences of the same document ("" at
     the edges): the labeling config requires the keys to exist. Every metadata field of
-    the document (outlet, date, url, ...) is carried too, unless its name is one of these.
+    the document (outlet, date, url, ...) is carried too, unless its name is one of these
+    or starts with ``slant_`` (slant's own marks, such as the audit sample's).
     """
     sentences = [s for s in document.sentences if s.kind in PUSHED_KINDS]
     digest = content_hash(document.text)
-    meta = document.meta or {}
+    meta = {k: v for k, v in (document.meta or {}).items() if not str(k).startswith("slant_")}
     out = []
     for i, s in enumerate(sentences):
         out.append({
