@@ -91,3 +91,10 @@ def test_parquet_without_the_corpus_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     with pytest.raises(InputError, match=r"reading Parquet needs the optional corpus extra .*pip install 'slant\[corpus\]'"):
         list(read_documents(tmp_path / "rows.parquet"))
+
+
+def test_a_bad_file_in_a_directory_is_named(tmp_path):
+    (tmp_path / "good.txt").write_text("The council slashed it.", encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes(b"\x00\x01binary")
+    with pytest.raises(InputError, match=r"bad\.txt: looks binary \(NUL byte at offset 0\); pass \.txt, .*\.parquet files"):
+        list(read_documents([tmp_path]))

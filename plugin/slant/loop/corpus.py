@@ -224,6 +224,7 @@ def analyze_corpus(paths, *, model, out, scheduler=None, jobs=1, partition_sente
             progress(finished[0], total, result)
 
     todo = (p for p in iter_partitions(paths, partition_sentences, salt=salt) if p.file in todo_files)
+    jobs = jobs if not isinstance(jobs, int) or jobs < 1 else min(jobs, max(1, len(todo_files)))  # no idle workers
     result.engine = run_partitions(todo, model, write, scheduler=scheduler, jobs=jobs, batch_size=batch_size,
                                    meta_columns=meta_columns)
     result.seconds = time.perf_counter() - began
