@@ -143,7 +143,7 @@ def test_analyze_a_missing_file_fails_before_building_the_model(capsys, tmp_path
     # the default cache is empty: the missing file must be reported without a ~15 s model build
     _fails(capsys, ["analyze", str(tmp_path / "missing.txt")], "missing.txt: no such file; check the path")
     assert not (tmp_path / "empty-cache").exists()
-    _fails(capsys, ["analyze", str(tmp_path)], "is a directory")
+    _fails(capsys, ["analyze", str(tmp_path)], "no readable documents inside")
 
 
 def test_analyze_a_bad_jsonl_document(cached, capsys, tmp_path, tax):
@@ -163,6 +163,56 @@ def test_analyze_into_an_unwritable_directory(capsys, tmp_path, monkeypatch, art
     real = os.access
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode == os.W_OK else real(p, mode, **kw))
     _fails(capsys, ["analyze", str(article), "-o", str(tmp_path / "p.txt")], "not writable by this user")
+
+
+def test_analyze_a_corpus_to_parquet_and_resume(cached, capsys, tmp_path, tax):
+    import pyarrow.dataset as ds
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _jsonl(corpus / "feed.jsonl", [{"id": f"d{i}", "text": ARTICLE, "outlet": f"o{i % 2}"} for i in range(6)])
+    (corpus / "more.csv").write_text("id,text,section\nc1,The council slashed it.,local\n", encoding="utf-8")
+    out = tmp_path / "preds"
+    argv = ["analyze", str(corpus), "--out", str(out), "--taxonomy", tax, "--jobs", "1", "--partition-size", "8"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert f"wrote {out}: 25 sentences from 7 documents in 4 partitions (4 analysed now, 0 already done)" in err
+    table = ds.dataset(str(out)).to_table()
+    assert table.num_rows == 25 and {"outlet", "section"} <= set(table.schema.names)
+    assert main(argv) == 0 and "(0 analysed now, 4 already done)" in capsys.readouterr().err
+
+
+def test_a_bad_document_in_a_parquet_run(cached, capsys, tmp_path, tax):
+    docs = _jsonl(tmp_path / "docs.jsonl", [{"id": "a", "text": ARTICLE}, {"id": "b", "text": ARTICLE}, "{not json\n"])
+    out = tmp_path / "preds"
+    argv = ["analyze", str(docs), "--out", str(out), "--taxonomy", tax, "--jobs", "1", "--partition-size", "4"]
+    _fails(capsys, argv, "docs.jsonl:3: not valid JSON")
+    written = sorted(p.name for p in out.glob("part-*.parquet"))
+    assert len(written) == 2  # the good partitions are kept
+    _jsonl(docs, [{"id": "a", "text": ARTICLE}, {"id": "b", "text": ARTICLE}, {"id": "c", "text": "Critics say so."}])
+    assert main(argv) == 0 and "(1 analysed now, 2 already done)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--format", "jsonl", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler and --partition-size go with a Parquet dataset"),
+    (["--format", "parquet"], "--format parquet writes a dataset directory: add --out DIR"),
+], ids=["scheduler-without-out", "parquet-to-stdout"])
+def test_parquet_option_errors(capsys, article, extra, needle):
+    _fails(capsys, ["analyze", str(article), *extra], needle)
+
+
+def test_parquet_without_the_corpus_extra(capsys, tmp_path, article, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    _fails(capsys, ["analyze", str(article), "--out", str(tmp_path / "preds")], "pip install 'slant[corpus]'")
+    assert not (tmp_path / "preds").exists()
+
+
+def test_an_unreachable_scheduler_is_reported_before_the_model_is_built(capsys, tmp_path, article):
+    _fails(capsys, ["analyze", str(article), "--out", str(tmp_path / "preds"), "--scheduler", "tcp://127.0.0.1:9"],
+           "--scheduler tcp://127.0.0.1:9: cannot reach a Dask scheduler there", "dask scheduler")
+    assert not (tmp_path / "empty-cache").exists() and not (tmp_path / "preds").exists()
 
 
 # --- train ---------------------------------------------------------------------------------

@@ -36,7 +36,9 @@ def test_analyze_into_a_missing_directory(capsys, missing):
 
 
 def test_analyze_into_a_directory(capsys, tmp_path):
-    _fails_cleanly(capsys, ["analyze", str(sample_article_path()), "-o", str(tmp_path)], "is a directory", "give a file name")
+    # a directory is a Parquet dataset unless a file format is asked for
+    _fails_cleanly(capsys, ["analyze", str(sample_article_path()), "--format", "jsonl", "-o", str(tmp_path)],
+                   "is a directory", "give a file name")
 
 
 def test_agreement_into_a_missing_directory_fails_before_reading_anything(capsys, missing, tmp_path):

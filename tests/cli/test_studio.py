@@ -66,7 +66,7 @@ def unwritable(monkeypatch):
     (["import", "conll", "d", "-o", "x"], "unknown command 'conll'; the commands are ptc, brat, csv"),
     (["import", "csv", "f.csv", "-o", "x", "--label-col", "l"], "the following arguments are required: --text-col"),
     (["pull", "--project", "p", "-o", "x", "--policy", "loudest"], "argument --policy: invalid choice"),
-    (["push", "a.txt", "--project", "p", "--select", "3", "--strategy", "random"], "argument --strategy: invalid choice"),
+    (["push", "a.txt", "--project", "p", "--select", "3", "--strategy", "loudest"], "argument --strategy: invalid choice"),
 ], ids=["push-project", "pull-out", "studio-port", "demo-port", "import-corpus", "import-unknown", "csv-text-col",
         "pull-policy", "push-strategy"])
 def test_usage_errors_exit_2(capsys, argv, needle):
@@ -85,7 +85,8 @@ def test_push_reports_a_missing_file_before_any_server_contact(capsys, tmp_path)
     err = _fails(capsys, ["push", str(present), str(tmp_path / "missing.txt"), "--project", "p"],
                  "missing.txt: no such file; check the path")
     assert "Label Studio" not in err
-    _fails(capsys, ["push", str(tmp_path), "--project", "p"], "is a directory; pass the files inside it")
+    (tmp_path / "empty").mkdir()
+    _fails(capsys, ["push", str(tmp_path / "empty"), "--project", "p"], "empty: no readable documents inside")
     assert not (tmp_path / "cache").exists()  # and no model was built
 
 

@@ -102,6 +102,21 @@ def test_jsonl_records_follow_schema(default_model, article, corpus, tmp_path):
     assert "attribution_vague" in flagged["Critics say the scheme is a disaster."]
 
 
+def test_jsonl_records_carry_the_document_metadata(default_model, tmp_path):
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text(json.dumps({"id": "m1", "text": "Critics say it failed. Rents rose.", "outlet": "Harbor Herald",
+                                "date": "2024-02-03", "url": "https://news.example/m1", "labels": "x"}) + "\n",
+                    encoding="utf-8")
+    out = tmp_path / "pred.jsonl"
+    analyze([docs], model=default_model, fmt="jsonl", out=out)
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 2
+    for r in lines:
+        assert (r["outlet"], r["date"], r["url"], r["source"]) == ("Harbor Herald", "2024-02-03", "https://news.example/m1",
+                                                                   "https://news.example/m1")
+        assert isinstance(r["labels"], list)  # a metadata field never overrides a prediction field
+
+
 def test_parallel_jsonl_equals_serial(default_model, article, corpus, tmp_path):
     serial, parallel = tmp_path / "serial.jsonl", tmp_path / "parallel.jsonl"
     a = analyze([article, corpus, article], model=default_model, fmt="jsonl", out=serial, batch_size=3)

@@ -54,7 +54,7 @@ def _pred_dict(p):
 def test_push_checks_input_files_and_batch_size(tmp_path, tax, fake_model):
     with pytest.raises(InputError, match=r"nope.txt: no such file; check the path"):
         push(None, [tmp_path / "nope.txt"], project="p", taxonomy=tax, model=fake_model())
-    with pytest.raises(InputError, match=r"is a directory; pass the files inside it"):
+    with pytest.raises(InputError, match=r"no readable documents inside"):
         push(None, [tmp_path], project="p", taxonomy=tax, model=fake_model())
     with pytest.raises(InputError, match=r"--batch-size 0 must be at least 1"):
         push(None, [tmp_path], project="p", taxonomy=tax, model=fake_model(), batch_size=0)

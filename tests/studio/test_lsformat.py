@@ -216,3 +216,17 @@ def test_config_names_and_check(tax):
         config_names("<View>")
     with pytest.raises(DataError, match=r"has no choice or label for .*Loaded language"):
         check_label_config("<View><Text name='text' value='$text'/></View>", tax)
+
+
+def test_task_data_carries_document_metadata_but_never_over_slant_fields():
+    from slant.taxonomy.core import load_taxonomy
+    from slant.text.documents import make_document
+
+    doc = make_document("The council slashed it. Critics say so.", doc_id="m1",
+                        meta={"outlet": "Harbor Herald", "date": "2024-02-03", "text": "spoof", "slant_id": "x",
+                              "slant_audit": True})
+    datas = task_data(doc, taxonomy=load_taxonomy())
+    assert [d["text"] for d in datas] == ["The council slashed it.", "Critics say so."]
+    for d in datas:
+        assert (d["outlet"], d["date"]) == ("Harbor Herald", "2024-02-03")
+        assert "slant_audit" not in d and d["slant_id"] != "x"

@@ -14,7 +14,7 @@ from slant.errors import InputError
 
 __all__ = [
     "MODEL_HELP", "add_models_option", "add_output_option", "add_studio_target_options", "add_taxonomy_option", "cache_dir",
-    "check_output", "check_output_dir", "data_dir", "ml_backend_credentials", "models_dir", "models_flag",
+    "check_output", "check_output_dir", "corpus_ready", "data_dir", "ml_backend_credentials", "models_dir", "models_flag",
     "password_from_environment", "pick_model", "studio_target", "write_out",
 ]
 
@@ -164,3 +164,17 @@ def write_out(text, out):
     else:
         Path(out).write_text(text, encoding="utf-8")
         print(f"wrote {out}", file=sys.stderr)
+
+
+def corpus_ready():
+    """Raise `InputError` naming ``pip install 'slant[corpus]'`` when pyarrow or distributed is missing."""
+    import importlib.util
+
+    for name in ("pyarrow", "distributed"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # a module set to None in sys.modules, or a broken one
+            found = False
+        if not found:
+            raise InputError(f"Parquet datasets and Dask need the optional corpus extra ({name} is not installed): "
+                             "pip install 'slant[corpus]'")

@@ -12,11 +12,13 @@ from slant.cli.common import (
     cache_dir,
     check_output,
     check_output_dir,
+    corpus_ready,
     models_dir,
     models_flag,
     pick_model,
     write_out,
 )
+from slant.cli.progress import CorpusProgress
 from slant.errors import SlantError
 
 __all__ = ["add_model"]
@@ -37,18 +39,56 @@ def _cmd_model_build(args):
     return 0
 
 
+def _analyze_format(args):
+    """--format, or parquet when --out names a directory (existing, or a path without a suffix)."""
+    if args.format:
+        return args.format
+    if args.out not in (None, "-") and (Path(args.out).is_dir() or not Path(args.out).suffix):
+        return "parquet"
+    return "table"
+
+
 def _cmd_analyze(args):
-    from slant.loop.analyze import analyze
     from slant.loop.push import check_inputs
     from slant.taxonomy.core import load_taxonomy
 
-    check_output(args.out)
+    fmt = _analyze_format(args)
+    if fmt != "parquet" and (args.scheduler or args.partition_size is not None):
+        raise SlantError("--scheduler and --partition-size go with a Parquet dataset: add --out DIR")
+    if fmt == "parquet":
+        if args.out in (None, "-"):
+            raise SlantError("--format parquet writes a dataset directory: add --out DIR")
+        check_output_dir(args.out)
+        corpus_ready()
+    else:
+        check_output(args.out)
     check_inputs(args.files)  # before the model, which may take a while to build
+    if args.scheduler:
+        from slant.loop.engine import check_scheduler
+
+        check_scheduler(args.scheduler)
     model = pick_model(args, load_taxonomy(args.taxonomy))
-    counts = analyze(args.files, model=model, fmt=args.format, out=args.out, batch_size=args.batch_size, jobs=args.jobs)
+    if fmt == "parquet":
+        return _analyze_corpus(args, model)
+    from slant.loop.analyze import analyze
+
+    counts = analyze(args.files, model=model, fmt=fmt, out=args.out, batch_size=args.batch_size, jobs=args.jobs)
     if args.out not in (None, "-"):
         print(f"wrote {args.out}: {counted(counts['sentences'], 'sentence')} from {counted(counts['documents'], 'document')}, "
               f"{counts['labelled']} with a category", file=sys.stderr)
+    return 0
+
+
+def _analyze_corpus(args, model):
+    from slant.loop.analyze import default_jobs
+    from slant.loop.corpus import analyze_corpus
+
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    with CorpusProgress() as progress:
+        result = analyze_corpus(args.files, model=model, out=args.out, scheduler=args.scheduler, jobs=jobs,
+                                partition_sentences=args.partition_size or 5000, batch_size=args.batch_size,
+                                progress=progress)
+    print(result.summary(), file=sys.stderr)
     return 0
 
 
@@ -168,15 +208,23 @@ def add_model(sub):
     c.set_defaults(func=_cmd_model_build)
 
     p = sub.add_parser("analyze", help="label the sentences of documents, with the words that drove each label")
-    p.add_argument("files", nargs="+", metavar="FILE", help=".txt, .md, .html or .jsonl documents")
+    p.add_argument("files", nargs="+", metavar="INPUT",
+                   help="files, directories or quoted globs: .txt, .md, .html, .jsonl(.gz) of documents, .csv, .parquet "
+                        "(fields other than text, e.g. outlet and date, are kept on every sentence)")
     p.add_argument("--model", metavar="DIR|VERSION", help=MODEL_HELP)
     add_models_option(p)
     add_taxonomy_option(p)
-    p.add_argument("--format", choices=["table", "jsonl", "html"], default="table")
-    add_output_option(p, "write here instead of standard output")
+    p.add_argument("--format", choices=["table", "jsonl", "html", "parquet"],
+                   help="default: parquet when --out is a directory or has no suffix, else table")
+    add_output_option(p, "write here instead of standard output (a directory for parquet: a partitioned dataset, "
+                         "resumable; see docs/scale.md)")
     p.add_argument("--batch-size", type=int, default=2000, metavar="N", help="sentences per prediction batch")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="worker processes for --format jsonl on inputs over one batch (default: the CPUs, at most 4)")
+                   help="worker processes on this machine for jsonl and parquet (default: the CPUs, at most 4)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="parquet: run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs slant[corpus] on every worker)")
+    p.add_argument("--partition-size", type=int, metavar="N",
+                   help="parquet: about N sentences per partition file (default 5000)")
     p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("train", help="train a model on reviewed sentences (JSONL from `slant pull` or `slant import`)")

@@ -12,6 +12,7 @@ from slant.cli.common import (
     cache_dir,
     check_output,
     check_output_dir,
+    corpus_ready,
     pick_model,
     studio_target,
 )
@@ -123,14 +124,44 @@ def _cmd_studio(args):
                       database_url=args.database_url)
 
 
+_SELECT_STRATEGIES = ("uncertainty", "margin", "entropy", "diverse")
+_SAMPLE_STRATEGIES = ("uncertainty", "random", "stratified")
+
+
+def _check_corpus_args(args):
+    if not args.from_dir:
+        for flag, value in (("--sample", args.sample), ("--audit", args.audit), ("--by", args.by)):
+            if value is not None:
+                raise SlantError(f"{flag} goes with --from DIR (a dataset written by `slant analyze FILES --out DIR`)")
+        return
+    if args.files or args.refresh or args.select is not None:
+        raise SlantError("--from DIR pushes a sample of an analysed corpus: drop the FILE arguments, --refresh and --select")
+    if args.sample is None and args.audit is None:
+        raise SlantError("--from DIR needs --sample N (review sample) and/or --audit N (random audit sample)")
+    if args.strategy and args.sample is None:
+        raise SlantError("--strategy goes with --sample N")
+    if args.strategy and args.strategy not in _SAMPLE_STRATEGIES:
+        raise SlantError(f"--strategy {args.strategy} with --from: use one of {', '.join(_SAMPLE_STRATEGIES)}")
+    if args.strategy == "stratified" and not args.by:
+        raise SlantError("--strategy stratified needs --by FIELD (e.g. --by outlet)")
+    if args.by and args.audit is None and args.strategy != "stratified":
+        raise SlantError("--by goes with --audit N or --strategy stratified")
+
+
 def _check_push_args(args):
+    _check_corpus_args(args)
+    if args.from_dir:
+        return
+    if args.strategy and args.strategy not in _SELECT_STRATEGIES:
+        raise SlantError(f"--strategy {args.strategy} with --select: use one of {', '.join(_SELECT_STRATEGIES)}")
     if args.refresh and args.files:
         raise SlantError("--refresh adds predictions to the project's existing tasks and reads no files; "
                          "drop the FILE arguments (or drop --refresh to push them)")
     if args.refresh and args.select is not None:
         raise SlantError("--refresh and --select do different things; run them as two commands")
     if not args.refresh and not args.files:
-        raise SlantError("slant push: pass one or more FILEs to push, or --refresh to update existing tasks")
+        raise SlantError("slant push: pass one or more FILEs to push, --from DIR to push a sample of an analysed corpus, "
+                         "or --refresh to update existing tasks")
     if args.all_tasks and not args.refresh:
         raise SlantError("--all goes with --refresh (refresh annotated tasks too)")
     if args.strategy and args.select is None:
@@ -178,6 +209,8 @@ def _cmd_push(args):
 
     taxonomy = load_taxonomy(args.taxonomy)
     _check_push_args(args)
+    if args.from_dir:
+        return _push_corpus(args, taxonomy)
     if args.files:
         check_inputs(args.files)  # a missing file is reported before any server contact
     url, key = studio_target(args)
@@ -194,6 +227,25 @@ def _cmd_push(args):
     return 0
 
 
+def _push_corpus(args, taxonomy):
+    from slant.loop.corpus import open_corpus
+    from slant.loop.push_corpus import check_by, push_corpus
+    from slant.studio.client import connect
+
+    corpus_ready()
+    dataset, _ = open_corpus(args.from_dir)  # a wrong directory or field is reported before any server contact
+    check_by(args.by, dataset, args.from_dir)
+    url, key = studio_target(args)
+    studio = connect(url, key)
+    result, samples = push_corpus(studio, args.from_dir, project=args.project, taxonomy=taxonomy, sample=args.sample,
+                                  strategy=args.strategy or "uncertainty", audit=args.audit, by=args.by, seed=args.seed,
+                                  batch_size=args.batch_size, cache_dir=cache_dir())
+    for s in samples:
+        print(s.summary())
+    print(result.summary())
+    return 0
+
+
 def _cmd_demo(args):
     from slant.loop.demo import demo
 
@@ -207,8 +259,18 @@ def _add_push_loop_options(p):
                    help="add predictions of the model to existing tasks nobody annotated; adds no task")
     p.add_argument("--all", dest="all_tasks", action="store_true", help="with --refresh: annotated tasks too")
     p.add_argument("--select", type=int, metavar="N", help="push only the N most informative new sentences (streamed)")
-    p.add_argument("--strategy", choices=["uncertainty", "margin", "entropy", "diverse"],
-                   help="with --select: how to score informativeness (default uncertainty)")
+    p.add_argument("--strategy", choices=sorted(set(_SELECT_STRATEGIES + _SAMPLE_STRATEGIES)),
+                   help="with --select: uncertainty, margin, entropy or diverse; with --from --sample: uncertainty, "
+                        "random or stratified (default uncertainty)")
+    p.add_argument("--from", dest="from_dir", metavar="DIR",
+                   help="push a sample of the Parquet dataset of `slant analyze FILES --out DIR` (no re-analysis)")
+    p.add_argument("--sample", type=int, metavar="N", help="with --from: N sentences for review, chosen by --strategy")
+    p.add_argument("--audit", type=int, metavar="N",
+                   help="with --from: a random audit sample of N sentences (for `slant measure`), in its own tab")
+    p.add_argument("--by", metavar="FIELD", help="with --from: stratify --audit and --strategy stratified by this "
+                                                 "document field (e.g. outlet)")
+    p.add_argument("--seed", type=int, default=0, help="with --from: seed of the random choices (default 0; the same "
+                                                       "seed picks the same sentences)")
     add_models_option(p)
 
 
@@ -225,7 +287,9 @@ def add_studio(sub):
     p.set_defaults(func=_cmd_studio)
 
     p = sub.add_parser("push", help="pre-label documents and send them to a Label Studio project")
-    p.add_argument("files", nargs="*", metavar="FILE", help=".txt, .md, .html or .jsonl documents (none with --refresh)")
+    p.add_argument("files", nargs="*", metavar="INPUT",
+                   help="files, directories or quoted globs of documents (.txt, .md, .html, .jsonl(.gz), .csv, .parquet); "
+                        "none with --refresh or --from")
     p.add_argument("--project", required=True, metavar="NAME", help="project title (created when missing)")
     add_taxonomy_option(p)
     p.add_argument("--model", metavar="DIR|VERSION", help=MODEL_HELP)

@@ -70,8 +70,10 @@ def continues(pairs):
 
 
 def prediction_record(doc, sentence, pred, model_version):
-    """One JSON-ready prediction record (schemas/prediction.schema.json)."""
+    """One JSON-ready prediction record (schemas/prediction.schema.json), with the
+    document's metadata fields (outlet, date, ...) unless one is named like a field here."""
     return {
+        **(doc.meta or {}),
         "doc_id": doc.id,
         "sentence_index": sentence.index,
         "start": sentence.start,

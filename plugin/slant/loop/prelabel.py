@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from slant.errors import ModelError
 from slant.studio.lsformat import confidence, iter_task_data, prediction_json
 
-__all__ = ["Batch", "iter_batches", "review_fields", "tasks_with_predictions"]
+__all__ = ["Batch", "iter_batches", "review_fields", "tasks_with_predictions", "with_review_fields"]
 
 
 def review_fields(prediction, taxonomy):
@@ -28,7 +28,8 @@ def review_fields(prediction, taxonomy):
     }
 
 
-def _with_review_fields(data, prediction, taxonomy):
+def with_review_fields(data, prediction, taxonomy):
+    """`data` with the review tab's fields (`review_fields`) right after the sentence's own."""
     # The sentence's own fields first: on SQLite, Label Studio lists data columns in the
     # order the first task names them, and the review tab shows these right after the text.
     head = {k: data[k] for k in ("text", "context_before", "context_after") if k in data}
@@ -44,7 +45,7 @@ def tasks_with_predictions(datas, *, model, taxonomy):
     if len(predictions) != len(datas):
         raise ModelError(f"model {version!r} returned {len(predictions)} predictions for {len(datas)} sentences; the model is broken, retrain or use the default model")
     return [
-        {"data": _with_review_fields(d, p, taxonomy),
+        {"data": with_review_fields(d, p, taxonomy),
          "predictions": [prediction_json(p, text=d["text"], taxonomy=taxonomy, model_version=version, key=d["slant_id"])]}
         for d, p in zip(datas, predictions)
     ]

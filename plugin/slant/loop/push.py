@@ -24,9 +24,10 @@ from slant.studio.lsformat import prediction_json
 from slant.studio.projects import ensure_project, ensure_review_view, resolve_project, set_review_settings
 from slant.studio.tasks import Ledger, existing_slant_ids, import_predictions, import_tasks, project_tasks, tasks_with_version
 from slant.text.documents import read_documents
+from slant.text.inputs import expand_inputs
 
-__all__ = ["ConsoleProgress", "PushResult", "RefreshResult", "check_inputs", "count_documents", "push", "push_selected",
-           "refresh_predictions"]
+__all__ = ["ConsoleProgress", "PushResult", "PushTarget", "RefreshResult", "check_inputs", "count_documents", "push",
+           "push_result", "push_selected", "push_target", "refresh_predictions"]
 
 
 @dataclass
@@ -44,6 +45,7 @@ class PushResult:
     model_version_set: bool
     label_counts: dict = field(default_factory=dict)
     seconds: float = 0.0
+    audit_marked: int = 0      # tasks already there that an audit sample drew: audit fields added
 
     def summary(self):
         per = ", ".join(f"{k} {v}" for k, v in sorted(self.label_counts.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
@@ -52,6 +54,7 @@ class PushResult:
             f"{', labeling config updated' if self.config_updated else ''}",
             _counts(self.documents, self.sentences, self.new_tasks, self.duplicates),
             f"predictions per category (new tasks): {per}",
+            *([f"audit fields added to {self.audit_marked} tasks already in the project"] if self.audit_marked else []),
             f"model {self.model_version}{'' if self.model_version_set else ' (not set as project model version: no task carries it yet)'}",
             f"time {self.seconds:.1f} s",
             f"review queue: {self.project_url}",
@@ -110,21 +113,17 @@ def _prefetched(iterable):
 
 
 def check_inputs(paths):
-    """The input paths as Paths, or `InputError` naming the first that is missing or not
-    a file; the CLI calls it before loading a model or contacting a server."""
-    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    """The input files as Paths (directories searched and globs expanded), or `InputError`
+    naming the first that is missing; the CLI calls it before loading a model or
+    contacting a server."""
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     if not paths:
-        raise InputError("no input files; pass one or more .txt, .md, .html or .jsonl files")
-    for p in paths:
-        if not p.exists():
-            raise InputError(f"{p}: no such file; check the path")
-        if p.is_dir():
-            raise InputError(f"{p}: is a directory; pass the files inside it, e.g. {p}/*.txt")
-    return paths
+        raise InputError("no input files; pass .txt, .md, .html, .jsonl(.gz), .csv or .parquet files, directories or globs")
+    return expand_inputs(paths)
 
 
 @dataclass
-class _Target:
+class PushTarget:
     """What both push paths set up first: the project, its review view, the ids it holds."""
 
     paths: list
@@ -137,24 +136,27 @@ class _Target:
     existing: frozenset
 
 
-def _push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir):
+def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir):
+    """Check `paths` (None: no files), then find or create the project, its review tab and
+    the slant ids it holds."""
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size} must be at least 1")
-    paths = check_inputs(paths)
+    paths = check_inputs(paths) if paths is not None else None
     began = time.perf_counter()
     proj, created, updated = ensure_project(studio, project, taxonomy)
     view_id = ensure_review_view(studio, proj)
     ledger = Ledger(cache_dir, studio.url, proj) if cache_dir else None
     existing = frozenset(existing_slant_ids(studio, proj, ledger).values())
-    return _Target(paths, began, proj, created, updated, view_id, ledger, existing)
+    return PushTarget(paths, began, proj, created, updated, view_id, ledger, existing)
 
 
-def _push_result(studio, target, model, **counts):
-    version_set = set_review_settings(studio, target.project, model.model_version)
+def push_result(studio, target, model_version, **counts):
+    """The `PushResult` of a push to `target`, after pointing the project at `model_version`."""
+    version_set = set_review_settings(studio, target.project, model_version)
     return PushResult(
         project_id=target.project.id, project_title=target.project.title,
         project_url=studio.project_url(target.project, target.view_id), created=target.created,
-        config_updated=target.updated, model_version=str(model.model_version), model_version_set=version_set,
+        config_updated=target.updated, model_version=str(model_version), model_version_set=version_set,
         seconds=time.perf_counter() - target.began, **counts,
     )
 
@@ -166,7 +168,7 @@ def push(studio, paths, *, project, taxonomy, model, batch_size=1000, cache_dir=
     once at the start, so a rerun after any failure adds exactly the missing tasks.
     `progress`, if given, is called with ``(batch, new_tasks_so_far)`` after each import.
     """
-    target = _push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
+    target = push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
     new_tasks, labels, last = 0, Counter(), None
     batches = iter_batches(read_documents(target.paths), model=model, taxonomy=taxonomy,
                            existing=target.existing, batch_size=batch_size)
@@ -178,7 +180,7 @@ def push(studio, paths, *, project, taxonomy, model, batch_size=1000, cache_dir=
             labels.update(batch.label_counts)
         if progress:
             progress(batch, new_tasks)
-    return _push_result(studio, target, model, documents=last.documents, sentences=last.sentences,
+    return push_result(studio, target, model.model_version, documents=last.documents, sentences=last.sentences,
                         new_tasks=new_tasks, duplicates=last.duplicates, label_counts=dict(labels))
 
 
@@ -190,7 +192,7 @@ def push_selected(studio, paths, *, project, taxonomy, model, n, strategy="uncer
     ``uncertainty``, ``informativeness`` and ``selection`` for the Data Manager. Returns
     ``(PushResult, Selection)``.
     """
-    target = _push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
+    target = push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
     selection = select_informative(read_documents(target.paths), model=model, taxonomy=taxonomy, n=n, strategy=strategy,
                                    existing=target.existing)
     labels = Counter()
@@ -201,7 +203,7 @@ def push_selected(studio, paths, *, project, taxonomy, model, n, strategy="uncer
             for r in t["predictions"][0]["result"]:
                 if r["type"] == "choices":
                     labels.update(taxonomy.id_for_name(name) for name in r["value"]["choices"])
-    result = _push_result(studio, target, model, documents=selection.documents, sentences=selection.sentences,
+    result = push_result(studio, target, model.model_version, documents=selection.documents, sentences=selection.sentences,
                           new_tasks=len(selection.items), duplicates=selection.duplicates, label_counts=dict(labels))
     return result, selection
 
@@ -274,8 +276,13 @@ def count_documents(paths):
     Only sizes the progress bar; unreadable paths count as one and fail later, properly.
     """
     total = 0
+    files = []
     for p in [paths] if isinstance(paths, (str, Path)) else paths:
-        p = Path(p)
+        try:
+            files.extend(expand_inputs([p]))
+        except InputError:
+            total += 1
+    for p in files:
         if p.suffix.lower() == ".jsonl" and p.is_file():
             with open(p, "rb") as fh:
                 total += sum(1 for line in fh if line.strip())

@@ -33,6 +33,7 @@ __all__ = [
     "check_label_config",
     "confidence",
     "config_names",
+    "content_hash",
     "iter_task_data",
     "label_lookup",
     "prediction_json",
@@ -45,8 +46,9 @@ __all__ = [
 PUSHED_KINDS = ("title", "body")
 
 
-def _content_hash(text):
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def content_hash(text):
+    """The hash of a document's text that `slant_id` keys on."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def slant_id(content_hash, start, end, taxonomy_id):
@@ -70,14 +72,18 @@ def iter_task_data(document, *, taxonomy):
     a document of any size costs one batch of tasks, not one dict per sentence at once.
 
     Context fields hold the neighbouring pushed sentences of the same document ("" at
-    the edges): the labeling config requires the keys to exist.
+    the edges): the labeling config requires the keys to exist. Every metadata field of
+    the document (outlet, date, url, ...) is carried too, unless its name is one of these
+    or starts with ``slant_`` (slant's own marks, such as the audit sample's).
     """
-    digest = _content_hash(document.text)
+    digest = content_hash(document.text)
+    meta = {k: v for k, v in (document.meta or {}).items() if not str(k).startswith("slant_")}
     doc_id, title, source = str(document.id), document.title or "", document.source or ""
     before, current = None, None
     for s in [*(s for s in document.sentences if s.kind in PUSHED_KINDS), None]:
         if current is not None:
             yield {
+                **meta,
                 "text": current.text,
                 "context_before": before.text if before is not None else "",
                 "context_after": s.text if s is not None else "",

@@ -15,11 +15,13 @@ from slant.studio.lsformat import config_names
 from slant.taxonomy.config import render_config
 
 __all__ = [
-    "REVIEW_COLUMNS", "REVIEW_VIEW_TITLE", "ensure_project", "ensure_review_view", "plan_config", "project_config",
-    "project_list", "project_titles", "resolve_project", "review_view_data", "set_review_settings", "user_emails",
+    "AUDIT_VIEW_TITLE", "REVIEW_COLUMNS", "REVIEW_VIEW_TITLE", "ensure_audit_view", "ensure_project", "ensure_review_view",
+    "plan_config", "project_config", "project_list", "project_titles", "resolve_project", "review_view_data",
+    "set_review_settings", "user_emails",
 ]
 
 REVIEW_VIEW_TITLE = "Review queue — least certain first"
+AUDIT_VIEW_TITLE = "Audit sample"
 # "Label All Tasks" then follows the review tab's order (by slant_uncertainty). Label
 # Studio's uncertainty sampling would order by the prediction score, which is the
 # confidence of the shown labels, not how unsure the model is about the sentence.
@@ -36,7 +38,8 @@ _LS_TASK_COLUMNS = (
 )
 # Data fields a reviewer does not need in the list (the labeling view shows the context).
 _HIDDEN_DATA = ("context_before", "context_after", "doc_id", "sentence_index", "start", "end", "source", "slant_id",
-                "uncertainty", "informativeness", "selection")
+                "uncertainty", "informativeness", "selection", "slant_audit", "slant_audit_p", "slant_audit_stratum",
+                "slant_audit_design")
 _ORDER = "tasks:data.slant_uncertainty"
 _MARKER = re.compile(r"<!-- slant:taxonomy (\{.*?\}) -->", re.S)
 
@@ -162,6 +165,19 @@ def ensure_review_view(studio, project):
             return int(v.id)
     return int(studio.call("create the review queue tab", studio.sdk.views.create, project=project.id,
                            data=review_view_data()).id)
+
+
+def ensure_audit_view(studio, project):
+    """The id of the Data Manager tab of the audit sample: tasks whose data has
+    ``slant_audit`` true (created when missing)."""
+    views = studio.call("list Data Manager tabs", studio.sdk.views.list, project=project.id)
+    for v in views:
+        if (v.data or {}).get("title") == AUDIT_VIEW_TITLE:
+            return int(v.id)
+    data = {"title": AUDIT_VIEW_TITLE,
+            "filters": {"conjunction": "and", "items": [
+                {"filter": "filter:tasks:data.slant_audit", "operator": "equal", "type": "Boolean", "value": True}]}}
+    return int(studio.call("create the audit sample tab", studio.sdk.views.create, project=project.id, data=data).id)
 
 
 def set_review_settings(studio, project, model_version):

@@ -10,7 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
-__all__ = ["Ledger", "existing_slant_ids", "import_predictions", "import_tasks", "project_tasks", "tasks_with_version"]
+__all__ = ["Ledger", "add_task_data", "existing_slant_ids", "import_predictions", "import_tasks", "project_tasks", "tasks_with_version"]
 
 
 class Ledger:
@@ -120,3 +120,17 @@ def import_predictions(studio, project, predictions):
     tasks; never retried, so none is added twice."""
     studio.call(f"import {len(predictions)} predictions", studio.sdk.projects.import_predictions, id=project.id,
                 request=predictions, request_options={"max_retries": 0})
+
+
+def add_task_data(studio, project, fields_by_task):
+    """Merge ``{task id: {field: value}}`` into those tasks' data (a field already set to the
+    same value is left alone); returns how many tasks changed."""
+    changed = 0
+    for task_id, fields in sorted(fields_by_task.items()):
+        task = studio.call(f"read task {task_id}", studio.sdk.tasks.get, id=task_id)
+        data = dict(task.data or {})
+        if all(data.get(k) == v for k, v in fields.items()):
+            continue
+        studio.call(f"update task {task_id}", studio.sdk.tasks.update, id=task_id, data={**data, **fields})
+        changed += 1
+    return changed

@@ -1,0 +1,193 @@
+"""Benchmark: `slant analyze --out DIR` on Dask (1 and 2 workers) against the local path and
+the bare model.
+
+    python benchmarks/bench_scale.py                         # 100,000 sentences
+    python benchmarks/bench_scale.py --sentences 100000 1000000   # memory flat as the corpus grows?
+
+The corpus is generated from the project's own seed sentences and sample article (fixed
+random seed; `bench_prelabel.make_corpus`) with an outlet and a date per document, as
+JSONL. Each measurement runs in a fresh spawned process, timing only the analysis (the
+model is loaded and the cluster started before the clock starts):
+
+- dask-1 / dask-2: `analyze_corpus(..., scheduler=...)` on a `distributed.LocalCluster` of
+  1 or 2 single-thread worker processes (the model shipped to each worker as a plugin);
+- local-2: the same function on this machine's fork pool with 2 processes (`--jobs 2`);
+- bare: `SlantModel.predict` with explanations on the same sentences, pre-split, in one
+  process (no reading, splitting, Arrow or Parquet).
+
+Prints sentences/s; targets (exit 1 when one is missed): dask-2 / dask-1 speed-up >= 1.7
+on 2 cores; dask-2 time / local-2 time <= 1.2; peak resident memory of each worker < 1 GB
+and flat (within 25% or 150 MB) across the sizes given. Also prints the ratio to the bare
+predict, the measured per-partition compute time and the scheduler + client overhead per
+partition, and from them the time N machines would take (on paper, `_projection`).
+"""
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import in_spawned_process
+from bench_prelabel import _peak_mb, make_corpus
+
+OUTLETS = ("Harbor Herald", "Valley Voice", "Coast Courier", "Metro Ledger")
+
+
+def _with_metadata(src, dst, seed=0):
+    rng = random.Random(seed)
+    with open(src, encoding="utf-8") as fin, open(dst, "w", encoding="utf-8") as fout:
+        for line in fin:
+            doc = json.loads(line)
+            doc.update(outlet=rng.choice(OUTLETS), date=f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
+            fout.write(json.dumps(doc) + "\n")
+
+
+def _load(cache):
+    from slant.model.seed import load_model
+    from slant.taxonomy.core import load_taxonomy
+
+    model = load_model(taxonomy=load_taxonomy(), cache_dir=cache)
+    model.predict(["Warm-up sentence, said Ana Ruiz."])
+    return model
+
+
+def _worker_peak_mb():
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _run_dask(corpus, out, cache, workers, partition, queue):
+    from distributed import Client, LocalCluster, get_task_stream
+
+    from slant.loop.corpus import analyze_corpus
+    from slant.loop.dask_worker import ModelPlugin
+
+    model = _load(cache)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        t = time.perf_counter()
+        plugin = ModelPlugin.for_model(model)  # what analyze_corpus does first; timed apart as the start-up
+        client.register_plugin(plugin, name=plugin.name)
+        startup = time.perf_counter() - t
+        t = time.perf_counter()
+        with get_task_stream(client) as stream:
+            result = analyze_corpus([corpus], model=model, out=out, scheduler=cluster.scheduler_address,
+                                    partition_sentences=partition)
+        seconds = time.perf_counter() - t
+        compute = [ss["stop"] - ss["start"] for task in stream.data for ss in task["startstops"] if ss["action"] == "compute"]
+        peaks = list(client.run(_worker_peak_mb).values())
+    queue.put({"seconds": seconds + startup, "startup": startup, "sentences": result.sentences, "partitions": result.partitions,
+               "compute": sum(compute), "tasks": len(compute), "worker_peak_mb": max(peaks), "client_peak_mb": _peak_mb()})
+
+
+def _run_local(corpus, out, cache, jobs, partition, queue):
+    from slant.loop.corpus import analyze_corpus
+    from slant.text.segment import load_splitter
+
+    model = _load(cache)
+    load_splitter()
+    t = time.perf_counter()
+    result = analyze_corpus([corpus], model=model, out=out, jobs=jobs, partition_sentences=partition)
+    queue.put({"seconds": time.perf_counter() - t, "sentences": result.sentences, "partitions": result.partitions,
+               "client_peak_mb": _peak_mb()})
+
+
+def _run_bare(corpus, cache, queue):
+    from slant.text.documents import read_documents
+
+    model = _load(cache)
+    sentences = [s.text for d in read_documents([corpus]) for s in d.sentences]  # not timed
+    t = time.perf_counter()
+    for i in range(0, len(sentences), 2000):
+        model.predict(sentences[i:i + 2000])
+    queue.put({"seconds": time.perf_counter() - t, "sentences": len(sentences), "peak_mb": _peak_mb()})
+
+
+def _client_cost(out):
+    """Seconds the client spends per partition: reading its documents and writing its Parquet file."""
+    import pyarrow.parquet as pq
+
+    from slant.loop.corpus import open_corpus
+
+    _, manifest = open_corpus(out)
+    files = [Path(out) / p["file"] for p in manifest["partitions"][:5]]
+    t = time.perf_counter()
+    for f in files:
+        pq.write_table(pq.read_table(f), Path(out) / ".bench.tmp", compression="zstd")
+    (Path(out) / ".bench.tmp").unlink()
+    return (time.perf_counter() - t) / len(files)
+
+
+def _projection(compute_per_part, overhead_per_part, client_per_part, partitions, machines):
+    """Seconds on `machines` one-core workers: the compute spread over them, each partition's
+    scheduling overhead on its worker, but the client's reading and writing one after another."""
+    return max(partitions * (compute_per_part + overhead_per_part) / machines, partitions * client_per_part)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sentences", type=int, nargs="+", default=[100_000])
+    ap.add_argument("--partition-size", type=int, default=5000)
+    ap.add_argument("--cache-dir", help="slant cache with the default model (default: a temporary one)")
+    args = ap.parse_args(argv)
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="slant-bench-scale-") as tmp:
+        tmp = Path(tmp)
+        cache = Path(args.cache_dir) if args.cache_dir else tmp / "cache"
+        from slant.model.seed import build_default_model
+        from slant.taxonomy.core import load_taxonomy
+
+        build_default_model(taxonomy=load_taxonomy(), cache_dir=cache)
+        peaks = []
+        for n in args.sentences:
+            plain, corpus = tmp / f"plain-{n}.jsonl", tmp / f"corpus-{n}.jsonl"
+            docs = make_corpus(plain, n)
+            _with_metadata(plain, corpus)
+            plain.unlink()
+            part = args.partition_size
+            d1 = in_spawned_process(_run_dask, corpus, tmp / f"d1-{n}", cache, 1, part)
+            d2 = in_spawned_process(_run_dask, corpus, tmp / f"d2-{n}", cache, 2, part)
+            loc = in_spawned_process(_run_local, corpus, tmp / f"l2-{n}", cache, 2, part)
+            bare = in_spawned_process(_run_bare, corpus, cache)
+            assert d1["sentences"] == d2["sentences"] == loc["sentences"] == bare["sentences"], (d1, d2, loc, bare)
+            client = _client_cost(tmp / f"d2-{n}")
+            speedup, vs_local = d1["seconds"] / d2["seconds"], d2["seconds"] / loc["seconds"]
+            per_part = d1["compute"] / d1["tasks"]
+            overhead = max(0.0, (d2["seconds"] * 2 - d2["compute"]) / d2["tasks"])
+            peaks.append(max(d1["worker_peak_mb"], d2["worker_peak_mb"]))
+            rate = lambda r: r["sentences"] / r["seconds"]
+            print(f"{n:,} sentences ({docs:,} documents, {d2['partitions']} partitions of ~{part:,}); times include "
+                  f"the workers' start-up (model + splitter loaded once per worker: {d1['startup']:.1f} s with 1, "
+                  f"{d2['startup']:.1f} s with 2):\n"
+                  f"  dask 1 worker  {rate(d1):>7,.0f} sent/s ({d1['seconds']:.1f} s)\n"
+                  f"  dask 2 workers {rate(d2):>7,.0f} sent/s ({d2['seconds']:.1f} s); speed-up {speedup:.2f} (target >= 1.7)\n"
+                  f"  local 2 procs  {rate(loc):>7,.0f} sent/s ({loc['seconds']:.1f} s); dask-2 / local-2 {vs_local:.2f} "
+                  f"(target <= 1.2)\n"
+                  f"  bare predict   {rate(bare):>7,.0f} sent/s ({bare['seconds']:.1f} s); dask-1 / bare {d1['seconds'] / bare['seconds']:.2f}\n"
+                  f"  peak memory: worker {peaks[-1]:.0f} MB (target < 1024), client {d2['client_peak_mb']:.0f} MB, "
+                  f"local client {loc['client_peak_mb']:.0f} MB\n"
+                  f"  per partition: compute {per_part:.2f} s, scheduler+transfer overhead {overhead:.3f} s, "
+                  f"client read+write {client:.3f} s", flush=True)
+            for machines in (1, 2, 4, 8, 16, 32, 64):
+                t = _projection(per_part, overhead, client, d2["partitions"], machines)
+                print(f"    on paper, {machines:>2} one-core workers: {t:,.1f} s ({n / t:,.0f} sent/s)")
+            if speedup < 1.7:
+                failed.append(f"{n:,}: speed-up {speedup:.2f} < 1.7")
+            if vs_local > 1.2:
+                failed.append(f"{n:,}: dask / local {vs_local:.2f} > 1.2")
+            if peaks[-1] >= 1024:
+                failed.append(f"{n:,}: worker peak {peaks[-1]:.0f} MB >= 1 GB")
+        if len(peaks) > 1 and peaks[-1] - peaks[0] > max(150.0, 0.25 * peaks[0]):
+            failed.append(f"worker peak grew from {peaks[0]:.0f} to {peaks[-1]:.0f} MB")
+    print("all targets met" if not failed else "MISSED: " + "; ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""What runs on Dask workers: the model as a WorkerPlugin, and the partition task.
+
+Imports `distributed` at module level (the plugin must subclass its WorkerPlugin), so only
+`slant.loop.engine` imports this module, inside the function that talks to a cluster.
+
+The plugin carries the estimator as skops bytes (never a pickle of the model), the model
+card and the taxonomy; each worker loads it once in `setup` and keeps it until the plugin
+is removed. Its name holds the bytes' checksum, so a second run with the same model finds
+it registered (`idempotent`), and another model gets its own.
+"""
+
+import gc
+
+from distributed import get_worker
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from slant._files import sha256_bytes
+
+__all__ = ["ModelPlugin", "run_partition"]
+
+
+class ModelPlugin(WorkerPlugin):
+    idempotent = True
+
+    def __init__(self, name, blob, card, taxonomy_data):
+        self.name = name
+        self.blob = blob
+        self.card = card
+        self.taxonomy_data = taxonomy_data
+        self.model = None
+
+    @classmethod
+    def for_model(cls, model):
+        from slant.model.persist import model_to_bytes
+
+        blob = model_to_bytes(model)
+        return cls(f"slant-model-{sha256_bytes(blob)[:16]}", blob, model.card, model.taxonomy.raw)
+
+    def setup(self, worker):
+        from threadpoolctl import threadpool_limits
+
+        from slant.model.persist import model_from_bytes
+        from slant.taxonomy.core import taxonomy_from_data
+        from slant.text.segment import load_splitter
+
+        self.model = model_from_bytes(self.blob, self.card, taxonomy_from_data(self.taxonomy_data))
+        self.blob = None  # loaded: the worker keeps the model, not its bytes
+        # Warm up once here (imports, the sentence splitter, the model's caches), not in the first task.
+        load_splitter()
+        self.model.predict(["Warm-up sentence, officials said."])
+        # Small matrices per batch: a second BLAS thread per task only competes with the others.
+        threadpool_limits(1)
+        gc.collect()
+        gc.freeze()
+
+    def teardown(self, worker):
+        self.model = None
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "model"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, model=None)
+
+
+def run_partition(plugin_name, items, spec, batch_size):
+    """One partition on a worker, with the model its `ModelPlugin` loaded there.
+    `spec` is ``(taxonomy id, metadata columns)``."""
+    from slant.loop.partition import analyze_partition
+
+    plugin = get_worker().plugins[plugin_name]
+    return analyze_partition(items, plugin.model, taxonomy_id=spec[0], meta_columns=spec[1],
+                             batch_size=batch_size)

@@ -1,0 +1,108 @@
+"""`slant analyze --out DIR`: the Parquet dataset (columns, metadata, slant ids), resuming
+after an interruption, refusing directories that are not slant's, and a real
+`distributed.LocalCluster` giving the same rows as this process."""
+
+import json
+
+import pytest
+
+from helpers.corpus import write_corpus
+from slant.errors import InputError
+from slant.loop.corpus import MANIFEST, analyze_corpus, open_corpus
+from slant.studio.lsformat import task_data
+from slant.text.documents import read_documents
+
+COLUMNS = ["slant_id", "doc_id", "sentence_index", "start", "end", "text", "kind", "date", "lean", "outlet", "source",
+           "title", "url", "labels", "scores", "spans", "uncertainty", "model_version"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return write_corpus(tmp_path_factory.mktemp("corpus") / "docs.jsonl", n_docs=24, per_doc=10)
+
+
+@pytest.fixture(scope="module")
+def local(corpus, default_model, tmp_path_factory):
+    out = tmp_path_factory.mktemp("local") / "preds"
+    result = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=60)
+    return out, result
+
+
+def _rows(out):
+    return sorted(open_corpus(out)[0].to_table().to_pylist(), key=lambda r: r["slant_id"])
+
+
+def test_one_row_per_sentence_with_metadata_and_the_task_key(local, corpus, default_model, tax):
+    out, result = local
+    dataset, manifest = open_corpus(out)
+    table = dataset.to_table()
+    assert table.schema.names == COLUMNS
+    docs = list(read_documents([corpus]))
+    assert table.num_rows == sum(len(d.sentences) for d in docs) == result.sentences
+    assert result.partitions == len(manifest["partitions"]) > 2 and result.written == result.partitions
+    rows = table.to_pylist()
+    assert len({r["slant_id"] for r in rows}) == len(rows)
+    first = next(r for r in rows if r["doc_id"] == "doc-0-4" and r["kind"] == "body")
+    assert (first["outlet"], first["date"], first["lean"], first["url"]) == ("Valley Voice", "2024-05-15", "2",
+                                                                            "https://news.example/0/4")
+    pushed = {d["slant_id"]: d for doc in docs for d in task_data(doc, taxonomy=tax)}
+    assert {r["slant_id"] for r in rows if r["kind"] in ("title", "body")} == set(pushed)
+    direct = default_model.predict([first["text"]])[0]
+    assert first["labels"] == direct.labels and dict(first["scores"]) == direct.scores
+    assert [(s["start"], s["end"], s["label"]) for s in first["spans"]] == [(s["start"], s["end"], s["label"]) for s in direct.spans]
+    assert manifest["complete"] and manifest["model_version"] == default_model.model_version
+    assert result.summary().startswith(f"wrote {out}: {table.num_rows:,} sentences from 24 documents")
+
+
+def test_a_rerun_after_an_interruption_writes_only_the_missing_partitions(local, corpus, default_model, tmp_path):
+    out = tmp_path / "preds"
+
+    def stop_after_two(done, total, result):
+        if result.written == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        analyze_corpus([corpus], model=default_model, out=out, partition_sentences=60, progress=stop_after_two)
+    first = sorted(p.name for p in out.glob("part-*.parquet"))
+    assert len(first) == 2 and not list(out.glob(".*tmp"))
+    with pytest.raises(InputError, match=r"the analysis did not finish; rerun the same `slant analyze"):
+        open_corpus(out)
+    again = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=60)
+    assert again.skipped == 2 and again.written == again.partitions - 2
+    assert not set(again.written_files) & set(first)
+    assert _rows(out) == _rows(local[0])
+    third = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=60)
+    assert third.written == 0 and third.new_sentences == 0
+
+
+def test_directories_that_are_not_a_finished_slant_dataset(local, corpus, default_model, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match=r"holds other files and no _slant_manifest\.json; give a new or empty directory"):
+        analyze_corpus([corpus], model=default_model, out=other)
+    with pytest.raises(InputError, match=r"no _slant_manifest\.json, so not a dataset written by `slant analyze --out`"):
+        open_corpus(other)
+    (other / MANIFEST).write_text(json.dumps({"format": "something"}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"not written by `slant analyze --out`"):
+        open_corpus(other)
+    with pytest.raises(InputError, match=r"holds a run with another partition size \(60, now 5000\)"):
+        analyze_corpus([corpus], model=default_model, out=local[0])
+    with pytest.raises(InputError, match=r"--from .*missing: no such directory"):
+        open_corpus(tmp_path / "missing")
+
+
+def test_a_local_dask_cluster_gives_the_same_rows(local, corpus, default_model, tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = analyze_corpus([corpus], model=default_model, out=tmp_path / "dask", partition_sentences=60,
+                                scheduler=cluster.scheduler_address)
+    assert result.engine.startswith("Dask at tcp://") and "2 worker threads" in result.engine
+    assert _rows(tmp_path / "dask") == _rows(local[0])
+
+
+def test_local_processes_give_the_same_rows(local, corpus, default_model, tmp_path):
+    result = analyze_corpus([corpus], model=default_model, out=tmp_path / "pool", partition_sentences=60, jobs=2)
+    assert result.engine == "2 local processes"
+    assert _rows(tmp_path / "pool") == _rows(local[0])
