@@ -20,7 +20,7 @@ def test_version(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["push", "--project", "p"], "slant push: pass one or more FILEs to push, or --refresh"),
+    (["push", "--project", "p"], "slant push: pass one or more FILEs to push, --from DIR"),
     (["push", "f.txt", "--project", "p", "--overlap-share", "0.5"], "--overlap-share goes with --overlap K"),
     (["push", "f.txt", "--project", "p", "--overlap", "0"], "--overlap 0: the number of coders per task must be 1 or more"),
     (["push", "f.txt", "--project", "p", "--overlap", "2", "--overlap-share", "1.5"], "--overlap-share 1.5: a share of the tasks, in (0, 1]"),
@@ -44,7 +44,7 @@ def test_slant_errors_are_one_message_and_exit_1(capsys, argv, message):
 def test_bad_usage_is_argparse_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["analyze"])
-    assert exc.value.code == 2 and "the following arguments are required: FILE" in capsys.readouterr().err
+    assert exc.value.code == 2 and "the following arguments are required: INPUT" in capsys.readouterr().err
 
 
 def test_help_imports_no_heavy_library():
