@@ -89,7 +89,8 @@ def _cmd_train(args):
     from slant.loop.train import Registry, retrain_files
     from slant.taxonomy.core import load_taxonomy
 
-    check_inputs(args.files)  # a missing file first, before the registry, the encoder or any model
+    check_output_dir(args.out)  # the outputs, then the inputs: before the registry, the encoder or any model
+    check_inputs(args.files)
     taxonomy = load_taxonomy(args.taxonomy)
     registry = Registry(models_dir(args))
     if args.curve:
@@ -122,7 +123,8 @@ def _cmd_evaluate(args):
     from slant.loop.push import check_inputs
     from slant.taxonomy.core import load_taxonomy
 
-    check_inputs(args.files)  # a missing file first, before the encoder check or the model
+    check_output(args.out)  # the output, then the inputs: before the encoder check or the model
+    check_inputs(args.files)
     params = _encoder_params(args)
     if params and args.cv is None:
         raise SlantError("--encoder goes with --cv K (it trains fresh models); a saved encoder model is evaluated with --model DIR alone")
