@@ -89,7 +89,14 @@ def _cmd_train(args):
     from slant.loop.train import Registry, retrain_files
     from slant.taxonomy.core import load_taxonomy
 
-    check_output_dir(args.out)  # the outputs, then the inputs: before the registry, the encoder or any model
+    # Option combinations, then outputs, then inputs: all before the registry, the encoder or any model.
+    if args.curve and args.out:
+        raise SlantError("--curve trains throw-away models and writes none; drop --out (or drop --curve to train)")
+    if args.plot and not args.curve:
+        raise SlantError("--plot OUT.png goes with --curve; add --curve")
+    if args.encoder is None and args.encoder_epochs != 1.0:
+        raise SlantError("--encoder-epochs goes with --encoder minilm; add it")
+    check_output_dir(args.out)
     check_inputs(args.files)
     taxonomy = load_taxonomy(args.taxonomy)
     registry = Registry(models_dir(args))
