@@ -129,7 +129,15 @@ def _cmd_train(args):
     from slant.loop.train import Registry, retrain_files
     from slant.taxonomy.core import load_taxonomy
 
-    check_inputs(args.files)  # a missing file first, before the registry, the encoder or any model
+    # Option combinations, then outputs, then inputs: all before the registry, the encoder or any model.
+    if args.curve and args.out:
+        raise SlantError("--curve trains throw-away models and writes none; drop --out (or drop --curve to train)")
+    if args.plot and not args.curve:
+        raise SlantError("--plot OUT.png goes with --curve; add --curve")
+    if args.encoder is None and args.encoder_epochs != 1.0:
+        raise SlantError("--encoder-epochs goes with --encoder minilm; add it")
+    check_output_dir(args.out)
+    check_inputs(args.files)
     taxonomy = load_taxonomy(args.taxonomy)
     registry = Registry(models_dir(args))
     if args.curve:
@@ -162,7 +170,8 @@ def _cmd_evaluate(args):
     from slant.loop.push import check_inputs
     from slant.taxonomy.core import load_taxonomy
 
-    check_inputs(args.files)  # a missing file first, before the encoder check or the model
+    check_output(args.out)  # the output, then the inputs: before the encoder check or the model
+    check_inputs(args.files)
     params = _encoder_params(args)
     if params and args.cv is None:
         raise SlantError("--encoder goes with --cv K (it trains fresh models); a saved encoder model is evaluated with --model DIR alone")
