@@ -80,6 +80,6 @@ def test_cli_errors(tmp_path, tiny_jsonl, tiny_tax_path, capsys):
     single = tmp_path / "one.jsonl"
     single.write_text(json.dumps({"id": "a", "doc_id": "d", "text": "x", "labels": []}) + "\n")
     assert main(["evaluate", str(single), "--cv", "3", "--taxonomy", str(tiny_tax_path)]) == 1
-    assert "cross-validation needs at least 2 documents and --cv 2 or more; got 1 documents, cv=3" in capsys.readouterr().err
+    assert "cross-validation needs at least 2 documents and --cv 2 or more; got 1 document, cv=3" in capsys.readouterr().err
 
 
