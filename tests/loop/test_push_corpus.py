@@ -96,7 +96,7 @@ def test_review_samples(label_studio, dataset, tax, options, capsys):
     title = f"sample {options[-1]} {uuid.uuid4().hex[:6]}"
     assert _push(label_studio, dataset, title, *options) == 0
     said = capsys.readouterr().out
-    assert "new tasks 6" in said and "review sample" in said
+    assert "6 new tasks" in said and "review sample" in said
     rows = _rows(dataset)
     project, tasks = _tasks(label_studio, title)
     assert len(tasks) == 6
@@ -117,7 +117,7 @@ def test_review_samples(label_studio, dataset, tax, options, capsys):
     if "stratified" in options:
         assert Counter(t.data["outlet"] for t in tasks) == Counter({"Coast Courier": 2, "Harbor Herald": 2, "Valley Voice": 2})
     assert _push(label_studio, dataset, title, *options) == 0  # idempotent
-    assert "new tasks 0, skipped duplicates 6" in capsys.readouterr().out
+    assert "0 new tasks, 6 duplicates skipped" in capsys.readouterr().out
     assert len(_tasks(label_studio, title)[1]) == 6
 
 
@@ -144,7 +144,7 @@ def test_audit_sample_its_tab_and_a_review_sample_beside_it(label_studio, datase
     assert sorted(t.id for t in in_tab) == sorted(t.id for t in tasks if t.data.get("slant_audit"))
     capsys.readouterr()
     assert _push(label_studio, dataset, title, "--audit", "9", "--by", "outlet") == 0  # idempotent
-    assert "new tasks 0" in capsys.readouterr().out and len(_tasks(label_studio, title)[1]) == len(tasks)
+    assert "0 new tasks" in capsys.readouterr().out and len(_tasks(label_studio, title)[1]) == len(tasks)
     assert len([v for v in sdk.views.list(project=project.id) if (v.data or {}).get("title") == AUDIT_VIEW_TITLE]) == 1
 
 
@@ -159,7 +159,7 @@ def test_audit_marks_tasks_already_pushed_and_agreement_by_outlet(label_studio, 
     assert {t.data["outlet"] for t in tasks} == {"Harbor Herald", "Valley Voice", "Coast Courier"}
     assert _push(label_studio, dataset, title, "--audit", "4") == 0
     out = capsys.readouterr().out
-    assert "new tasks 0" in out and "audit fields added to 4 tasks already in the project" in out
+    assert "0 new tasks" in out and "audit fields added to 4 tasks already in the project" in out
     _, tasks = _tasks(label_studio, title)
     marked = [t for t in tasks if t.data.get("slant_audit")]
     assert len(marked) == 4 and {t.data["slant_audit_design"] for t in marked} == {"uniform"}
