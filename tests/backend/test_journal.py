@@ -5,6 +5,8 @@ import json
 import os
 import stat
 
+import pytest
+
 from slant.backend.journal import Journal, normalize_event, reviewed_records
 
 
@@ -75,3 +77,12 @@ def test_a_late_redelivery_of_an_older_version_does_not_win(tmp_path, tax):
         journal.append(normalize_event(payload))
     (record,) = reviewed_records(journal.events(), taxonomy=tax)
     assert record["labels"] == []
+
+
+@pytest.mark.parametrize("task", [[1], {"id": 1}, "7", True])
+def test_an_annotation_whose_task_is_not_an_integer_id_is_a_data_error(task):
+    """Found by schemathesis: a list as an annotation's task reached the replay check and gave a 500."""
+    from slant.errors import DataError
+
+    with pytest.raises(DataError, match=r"'task' must be the task's integer id"):
+        normalize_event({"action": "ANNOTATION_UPDATED", "annotation": {"id": 1, "task": task, "result": []}})

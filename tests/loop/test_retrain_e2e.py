@@ -219,7 +219,7 @@ def test_refresh_all_and_bad_input(label_studio, env, capsys):
     for argv, match in [
         (["push", "--refresh", "--project", "no such project here", *target], "no project called 'no such project here'"),
         (["push", str(path), "--refresh", "--project", name, *target], "--refresh adds predictions to the project's existing tasks and reads no files"),
-        (["push", "--project", name, *target], "pass one or more FILEs to push, or --refresh"),
+        (["push", "--project", name, *target], "pass one or more FILEs to push, --from DIR"),
         (["push", str(path), "--all", "--project", name, *target], "--all goes with --refresh"),
         (["push", "--refresh", "--project", name, "--model", "trained-nope", *target, "--models", str(env / "m")],
          "model version 'trained-nope' is not in the registry"),
@@ -261,7 +261,8 @@ def test_push_select_sends_the_most_uncertain_with_their_uncertainty(label_studi
     for t in tasks:
         assert 0 <= t.data["uncertainty"] <= 1 and t.data["informativeness"] >= 0
         (pred,) = _preds(t)
-        assert pred["score"] == pytest.approx(1 - t.data["uncertainty"], abs=1e-4)
+        # the prediction's score is the confidence of the shown labels, also in the review tab's data (#19)
+        assert pred["score"] == pytest.approx(t.data["slant_confidence"], abs=1e-4)
     # the Data Manager can sort by it: order by the data field, most uncertain first
     ordered = list(sdk.tasks.list(project=project.id, fields="task_only", include="id,data", page_size=100,
                                   query=json.dumps({"ordering": ["-tasks:data.uncertainty"]})))

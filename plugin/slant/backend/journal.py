@@ -76,6 +76,10 @@ def normalize_event(payload):
         for a in annotations:
             if not isinstance(a.get("result", []), list):
                 raise DataError(f"webhook {action}: annotation {a['id']} 'result' must be a list")
+            task = a.get("task")
+            if task is not None and (not isinstance(task, int) or isinstance(task, bool)):
+                raise DataError(f"webhook {action}: annotation {a['id']} 'task' must be the task's integer id, "
+                                f"got {str(task)[:80]!r}; send Label Studio's webhook JSON unchanged")
         event["annotations"] = [
             {"id": a["id"], "task": a.get("task"), "result": a.get("result") or [], "was_cancelled": bool(a.get("was_cancelled")),
              "ground_truth": bool(a.get("ground_truth")), "completed_by": a.get("completed_by"),
