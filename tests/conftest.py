@@ -252,3 +252,24 @@ def tax():
     from slant.taxonomy.core import load_taxonomy
 
     return load_taxonomy()
+
+
+# The measure tests' synthetic corpus with known truth (helpers.measure), shared by
+# tests/measure and tests/cli/test_measure.py.
+@pytest.fixture(scope="session")
+def population():
+    from helpers.measure import Population
+
+    return Population()
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(population, tmp_path_factory):
+    return population.write_parquet(tmp_path_factory.mktemp("corpus") / "predictions")
+
+
+@pytest.fixture
+def uniform_audit(population, tmp_path):
+    from helpers.measure import uniform_rows
+
+    return population.audit(tmp_path / "audit.jsonl", uniform_rows(population), 400 / population.n)

@@ -6,24 +6,8 @@ import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
 
-from helpers.measure import Population, uniform_rows
 from slant._files import schema
 from slant.cli.main import main
-
-
-@pytest.fixture(scope="module")
-def population():
-    return Population()
-
-
-@pytest.fixture(scope="module")
-def corpus_dir(population, tmp_path_factory):
-    return population.write_parquet(tmp_path_factory.mktemp("corpus") / "predictions")
-
-
-@pytest.fixture
-def uniform_audit(population, tmp_path):
-    return population.audit(tmp_path / "audit.jsonl", uniform_rows(population), 400 / population.n)
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "md", "html"])
