@@ -93,11 +93,27 @@ def test_directories_that_are_not_a_finished_slant_dataset(local, corpus, defaul
 
 
 def test_a_local_dask_cluster_gives_the_same_rows(local, corpus, default_model, tmp_path):
-    from distributed import LocalCluster
+    from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    from slant.loop.dask_worker import ModelPlugin
+
+    def profiling(dask_worker):
+        return [dask_worker.periodic_callbacks[n].is_running() for n in ("profile", "profile-cycle")]
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        assert list(client.run(profiling).values()) == [[True, True]] * 2
         result = analyze_corpus([corpus], model=default_model, out=tmp_path / "dask", partition_sentences=60,
                                 scheduler=cluster.scheduler_address)
+        # The model stays on the workers for the next run, their stack sampler paused while it does.
+        assert list(client.run(profiling).values()) == [[False, False]] * 2
+        # A second run finds the model there: one plugin, not a second copy of the model.
+        analyze_corpus([corpus], model=default_model, out=tmp_path / "again", partition_sentences=60,
+                       scheduler=cluster.scheduler_address)
+        plugins = client.run(lambda dask_worker: sorted(n for n in dask_worker.plugins if n.startswith("slant-")))
+        assert list(plugins.values()) == [[ModelPlugin.name_for(default_model)]] * 2
+        client.unregister_worker_plugin(ModelPlugin.name_for(default_model))
+        assert list(client.run(profiling).values()) == [[True, True]] * 2
     assert result.engine.startswith("Dask at tcp://") and "2 worker threads" in result.engine
     assert _rows(tmp_path / "dask") == _rows(local[0])
 

@@ -5,11 +5,18 @@ Imports `distributed` at module level (the plugin must subclass its WorkerPlugin
 
 The plugin carries the estimator as skops bytes (never a pickle of the model), the model
 card and the taxonomy; each worker loads it once in `setup` and keeps it until the plugin
-is removed. Its name holds the bytes' checksum, so a second run with the same model finds
-it registered (`idempotent`), and another model gets its own.
+is removed. Its name holds a checksum of the model version and the taxonomy (not of the
+bytes: skops archives differ run to run), so a second run with the same model finds it
+registered (`idempotent`) instead of loading a second copy, and another model gets its own.
+
+While the plugin is registered it pauses the worker's statistical profiler: sampling
+every thread's stack every 10 ms (`distributed.worker.profile`) costs about a fifth of a
+partition's CPU on slant's Python-heavy code (benchmarks/bench_scale.py, docs/performance.md);
+`teardown` starts it again.
 """
 
 import gc
+import json
 
 from distributed import get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -28,13 +35,18 @@ class ModelPlugin(WorkerPlugin):
         self.card = card
         self.taxonomy_data = taxonomy_data
         self.model = None
+        self.paused = []
+
+    @staticmethod
+    def name_for(model):
+        key = json.dumps([str(model.model_version), model.taxonomy.raw], sort_keys=True, default=str)
+        return f"slant-model-{sha256_bytes(key.encode())[:16]}"
 
     @classmethod
     def for_model(cls, model):
         from slant.model.persist import model_to_bytes
 
-        blob = model_to_bytes(model)
-        return cls(f"slant-model-{sha256_bytes(blob)[:16]}", blob, model.card, model.taxonomy.raw)
+        return cls(cls.name_for(model), model_to_bytes(model), model.card, model.taxonomy.raw)
 
     def setup(self, worker):
         from threadpoolctl import threadpool_limits
@@ -52,15 +64,29 @@ class ModelPlugin(WorkerPlugin):
         threadpool_limits(1)
         gc.collect()
         gc.freeze()
+        self.paused = pause_profiler(worker)
 
     def teardown(self, worker):
         self.model = None
+        for callback in self.paused:
+            callback.start()
+        self.paused = []
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "model"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("model", "paused")}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, model=None)
+        self.__dict__.update(state, model=None, paused=[])
+
+
+def pause_profiler(worker):
+    """Stop `worker`'s running profiler callbacks; return them, to start again later."""
+    callbacks = getattr(worker, "periodic_callbacks", {})
+    running = [callbacks[name] for name in ("profile", "profile-cycle")
+               if name in callbacks and callbacks[name].is_running()]
+    for callback in running:
+        callback.stop()
+    return running
 
 
 def run_partition(plugin_name, items, spec, batch_size):
