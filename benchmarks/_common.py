@@ -1,6 +1,7 @@
 """Helpers the benchmark scripts share (not part of the slant package)."""
 
 import multiprocessing as mp
+from queue import Empty
 
 
 def in_spawned_process(target, *args):
@@ -10,6 +11,12 @@ def in_spawned_process(target, *args):
     queue = ctx.Queue()
     proc = ctx.Process(target=target, args=(*args, queue))
     proc.start()
-    out = queue.get()
+    while True:  # a child that dies without answering ends the benchmark instead of hanging it
+        try:
+            out = queue.get(timeout=5)
+            break
+        except Empty:
+            if not proc.is_alive():
+                raise SystemExit(f"{target.__name__} failed (exit code {proc.exitcode}); its traceback is above") from None
     proc.join()
     return out

@@ -9,8 +9,11 @@ random seed; `bench_prelabel.make_corpus`) with an outlet and a date per documen
 JSONL. Each measurement runs in a fresh spawned process, timing only the analysis (the
 model is loaded and the cluster started before the clock starts):
 
-- dask-1 / dask-2: `analyze_corpus(..., scheduler=...)` on a `distributed.LocalCluster` of
-  1 or 2 single-thread worker processes (the model shipped to each worker as a plugin);
+- dask-1 / dask-2: `analyze_corpus(..., scheduler=...)` on 1 or 2 single-thread worker
+  processes (the model shipped to each worker as a plugin). `--cluster commands` (the
+  default) starts them as users do, `dask scheduler` and `dask worker` processes, so the
+  scheduler has its own process; `--cluster local` uses a `distributed.LocalCluster`,
+  whose scheduler shares this process (and its GIL) with the client;
 - local-2: the same function on this machine's fork pool with 2 processes (`--jobs 2`);
 - bare: `SlantModel.predict` with explanations on the same sentences, pre-split, in one
   process (no reading, splitting, Arrow or Parquet).
@@ -23,8 +26,11 @@ partition, and from them the time N machines would take (on paper, `_projection`
 """
 
 import argparse
+import contextlib
 import json
 import random
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,34 +60,66 @@ def _load(cache):
     return model
 
 
-def _worker_peak_mb():
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
-def _run_dask(corpus, out, cache, workers, partition, queue):
-    from distributed import Client, LocalCluster, get_task_stream
+@contextlib.contextmanager
+def _commands_cluster(workers):
+    """The scheduler address of `dask scheduler` + `workers` single-thread `dask worker`
+    processes, as a user starts them (`python -m dask`: this interpreter's dask)."""
+    from distributed import Client
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address, dask = f"tcp://127.0.0.1:{port}", [sys.executable, "-m", "dask"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)]
+    try:
+        procs.append(subprocess.Popen([*dask, "worker", address, "--nworkers", str(workers), "--nthreads", "1",
+                                       "--no-dashboard", "--host", "127.0.0.1"], **quiet))
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for proc in procs[::-1]:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextlib.contextmanager
+def _in_process_cluster(workers):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def _run_dask(corpus, out, cache, workers, partition, kind, queue):
+    from distributed import Client, get_task_stream
 
     from slant.loop.corpus import analyze_corpus
     from slant.loop.dask_worker import ModelPlugin
 
     model = _load(cache)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    cluster = _commands_cluster if kind == "commands" else _in_process_cluster
+    with cluster(workers) as address, Client(address) as client:
         t = time.perf_counter()
         plugin = ModelPlugin.for_model(model)  # what analyze_corpus does first; timed apart as the start-up
         client.register_plugin(plugin, name=plugin.name)
         startup = time.perf_counter() - t
         t = time.perf_counter()
         with get_task_stream(client) as stream:
-            result = analyze_corpus([corpus], model=model, out=out, scheduler=cluster.scheduler_address,
-                                    partition_sentences=partition)
+            result = analyze_corpus([corpus], model=model, out=out, scheduler=address, partition_sentences=partition)
         seconds = time.perf_counter() - t
         compute = [ss["stop"] - ss["start"] for task in stream.data for ss in task["startstops"] if ss["action"] == "compute"]
-        peaks = list(client.run(_worker_peak_mb).values())
+        def worker_peak_mb():  # nested: sent by value to workers that cannot import this script
+            with open("/proc/self/status", encoding="ascii") as fh:
+                return next((int(line.split()[1]) / 1024 for line in fh if line.startswith("VmHWM:")), float("nan"))
+
+        peaks = list(client.run(worker_peak_mb).values())
     queue.put({"seconds": seconds + startup, "startup": startup, "sentences": result.sentences, "partitions": result.partitions,
                "compute": sum(compute), "tasks": len(compute), "worker_peak_mb": max(peaks), "client_peak_mb": _peak_mb()})
 
@@ -135,6 +173,8 @@ def main(argv=None):
     ap.add_argument("--sentences", type=int, nargs="+", default=[100_000])
     ap.add_argument("--partition-size", type=int, default=5000)
     ap.add_argument("--cache-dir", help="slant cache with the default model (default: a temporary one)")
+    ap.add_argument("--cluster", choices=("commands", "local"), default="commands",
+                    help="Dask workers as `dask scheduler`/`dask worker` processes (default) or a LocalCluster")
     args = ap.parse_args(argv)
     failed = []
     with tempfile.TemporaryDirectory(prefix="slant-bench-scale-") as tmp:
@@ -151,8 +191,8 @@ def main(argv=None):
             _with_metadata(plain, corpus)
             plain.unlink()
             part = args.partition_size
-            d1 = in_spawned_process(_run_dask, corpus, tmp / f"d1-{n}", cache, 1, part)
-            d2 = in_spawned_process(_run_dask, corpus, tmp / f"d2-{n}", cache, 2, part)
+            d1 = in_spawned_process(_run_dask, corpus, tmp / f"d1-{n}", cache, 1, part, args.cluster)
+            d2 = in_spawned_process(_run_dask, corpus, tmp / f"d2-{n}", cache, 2, part, args.cluster)
             loc = in_spawned_process(_run_local, corpus, tmp / f"l2-{n}", cache, 2, part)
             bare = in_spawned_process(_run_bare, corpus, cache)
             assert d1["sentences"] == d2["sentences"] == loc["sentences"] == bare["sentences"], (d1, d2, loc, bare)
@@ -162,7 +202,8 @@ def main(argv=None):
             overhead = max(0.0, (d2["seconds"] * 2 - d2["compute"]) / d2["tasks"])
             peaks.append(max(d1["worker_peak_mb"], d2["worker_peak_mb"]))
             rate = lambda r: r["sentences"] / r["seconds"]
-            print(f"{n:,} sentences ({docs:,} documents, {d2['partitions']} partitions of ~{part:,}); times include "
+            print(f"{n:,} sentences ({docs:,} documents, {d2['partitions']} partitions of ~{part:,}; Dask cluster: "
+                  f"{args.cluster}); times include "
                   f"the workers' start-up (model + splitter loaded once per worker: {d1['startup']:.1f} s with 1, "
                   f"{d2['startup']:.1f} s with 2):\n"
                   f"  dask 1 worker  {rate(d1):>7,.0f} sent/s ({d1['seconds']:.1f} s)\n"
