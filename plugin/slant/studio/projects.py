@@ -214,7 +214,7 @@ def project_titles(studio):
 
 def project_list(studio):
     """``[(id, title)]`` of every project on the server, newest first (for 'did you mean' messages)."""
-    found = studio.call("list projects", lambda: every_item(studio.sdk.projects.list(page_size=100)))
+    found = studio.call("list projects", lambda: every_item(studio.sdk.projects.list(page_size=100), 100))
     return sorted(((int(p.id), p.title or "") for p in found), reverse=True)
 
 
