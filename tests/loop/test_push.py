@@ -265,3 +265,50 @@ def test_server_killed_mid_push_then_rerun_completes(label_studio, tmp_path, tax
     assert all(len(t.predictions) == 1 for t in tasks)
 
 
+@pytest.mark.integration
+def test_refresh_brings_the_review_fields_up_to_date(label_studio, tmp_path, tax, fake_model):
+    # The review tab sorts by slant_uncertainty and shows slant_labels and slant_confidence:
+    # a refresh that replaced only the prediction left them as the old model had them.
+    from slant.loop.prelabel import review_fields
+    from slant.loop.push import refresh_predictions
+
+    class Doubtful(fake_model):
+        """Another model version: every sentence labelled "loaded language", the longer the less certain."""
+
+        model_version = "fake-2"
+
+        def predict(self, texts):
+            from slant.model.slantmodel import Prediction
+
+            return [Prediction(["loaded_language"], {"loaded_language": 0.55, "attribution_vague": 0.05}, [],
+                               uncertainty=round(min(0.99, len(t) / 100), 4)) for t in texts]
+
+    article = _write(tmp_path, "harbour.txt", ARTICLE)
+    studio, sdk = label_studio.studio(), label_studio.client()
+    first = push(studio, [article], project="Harbour refresh fields", taxonomy=tax, model=fake_model())
+    before = {t.id: dict(t.data) for t in _tasks(sdk, first.project_id)}
+    annotated = min(before)
+    sdk.annotations.create(id=annotated, result=[], completed_by=studio.whoami()[0])
+
+    result = refresh_predictions(studio, project="Harbour refresh fields", taxonomy=tax, model=Doubtful())
+    assert (result.refreshed, result.annotated) == (len(before) - 1, 1)
+    after = {t.id: t for t in _tasks(sdk, first.project_id)}
+    for tid, task in after.items():
+        if tid == annotated:  # not refreshed: its fields stay those of its own prediction
+            assert task.data == before[tid]
+            continue
+        (new,) = [Doubtful().predict([task.data["text"]])[0]]
+        wanted = review_fields(new, tax)
+        assert {k: task.data[k] for k in wanted} == wanted
+        assert wanted != {k: before[tid][k] for k in wanted}  # they did change
+        assert {k: v for k, v in task.data.items() if k not in wanted} == {k: v for k, v in before[tid].items() if k not in wanted}
+        score = [_pred_dict(p)["score"] for p in task.predictions if _pred_dict(p)["model_version"] == "fake-2"]
+        assert score == [task.data["slant_confidence"]]
+    # the review tab's order is the new model's
+    view = [v for v in sdk.views.list(project=first.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE][0]
+    listed = [t.data["slant_uncertainty"] for t in sdk.tasks.list(project=first.project_id, view=view.id, fields="all", page_size=100)]
+    assert listed == sorted((after[t].data["slant_uncertainty"] for t in after), reverse=True)
+    # a rerun adds nothing and changes nothing
+    again = refresh_predictions(studio, project="Harbour refresh fields", taxonomy=tax, model=Doubtful())
+    assert (again.refreshed, again.current) == (0, len(before) - 1)
+    assert {t.id: t.data for t in _tasks(sdk, first.project_id)} == {tid: t.data for tid, t in after.items()}

@@ -17,12 +17,20 @@ from pathlib import Path
 
 from slant._words import counted
 from slant.errors import InputError
-from slant.loop.prelabel import iter_batches, tasks_with_predictions
+from slant.loop.prelabel import iter_batches, review_fields, tasks_with_predictions
 from slant.loop.select import select_informative
 from slant.studio.client import Project
 from slant.studio.lsformat import prediction_json
 from slant.studio.projects import ensure_project, ensure_review_view, resolve_project, set_review_settings
-from slant.studio.tasks import Ledger, existing_slant_ids, import_predictions, import_tasks, project_tasks, tasks_with_version
+from slant.studio.tasks import (
+    Ledger,
+    existing_slant_ids,
+    import_predictions,
+    import_tasks,
+    project_tasks,
+    replace_task_data,
+    tasks_with_version,
+)
 from slant.text.documents import read_documents
 from slant.text.inputs import expand_inputs
 
@@ -233,7 +241,9 @@ class RefreshResult:
 
 
 def refresh_predictions(studio, *, project, taxonomy, model, all_tasks=False, batch_size=1000):
-    """`slant push --refresh`: add `model`'s predictions to the project's existing tasks.
+    """`slant push --refresh`: add `model`'s predictions to the project's existing tasks,
+    and bring the task data fields derived from the prediction (`review_fields`: the
+    review tab's labels, confidence and uncertainty) up to date with them.
 
     Only tasks with no annotation (none completed, none skipped) get one, unless
     `all_tasks`; a task that already has a prediction of this model version is left
@@ -259,10 +269,17 @@ def refresh_predictions(studio, *, project, taxonomy, model, all_tasks=False, ba
     for i in range(0, len(todo), batch_size):
         chunk = todo[i:i + batch_size]
         predictions = model.predict([d["text"] for _, d in chunk])
-        request = []
+        request, data = [], {}
         for (tid, d), p in zip(chunk, predictions):
             pj = prediction_json(p, text=d["text"], taxonomy=taxonomy, model_version=version, key=str(d.get("slant_id", tid)))
             request.append({"task": tid, **pj})
+            fields = review_fields(p, taxonomy)
+            if any(d.get(k) != v for k, v in fields.items()):
+                data[tid] = {**d, **fields}
+        # The review tab sorts and filters on these fields: set them before the prediction
+        # goes in, so a failure in between leaves the task to the rerun (it has no
+        # prediction of this version yet) and never a new prediction beside stale fields.
+        replace_task_data(studio, data)
         import_predictions(studio, proj, request)
     version_set = set_review_settings(studio, proj, version) if todo or current else False
     return RefreshResult(project_id=proj.id, project_title=proj.title, project_url=studio.project_url(proj),

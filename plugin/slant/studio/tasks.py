@@ -12,7 +12,8 @@ from pathlib import Path
 
 from slant.studio.client import every_item
 
-__all__ = ["Ledger", "add_task_data", "existing_slant_ids", "import_predictions", "import_tasks", "project_tasks", "tasks_with_version"]
+__all__ = ["Ledger", "add_task_data", "existing_slant_ids", "import_predictions", "import_tasks", "project_tasks", "replace_task_data",
+           "tasks_with_version"]
 
 
 class Ledger:
@@ -147,3 +148,11 @@ def add_task_data(studio, project, fields_by_task):
         studio.call(f"update task {task_id}", studio.sdk.tasks.update, id=task_id, data={**data, **fields})
         changed += 1
     return changed
+
+
+def replace_task_data(studio, data_by_task):
+    """Set ``{task id: data}`` as those tasks' whole data (one PATCH each: Label Studio has
+    no bulk update of task data); returns how many were sent."""
+    for task_id, data in sorted(data_by_task.items()):
+        studio.call(f"update task {task_id}", studio.sdk.tasks.update, id=task_id, data=data)
+    return len(data_by_task)
