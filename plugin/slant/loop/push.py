@@ -144,13 +144,16 @@ class PushTarget:
     existing: frozenset
 
 
-def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir):
+def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir, model=None):
     """Check `paths` (None: no files), then find or create the project, its review tab and
-    the slant ids it holds."""
+    the slant ids it holds. A `model` not loaded yet (`slant.model.lazy.LazyModel`) is
+    loaded first when the project is to be created."""
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size} must be at least 1")
     paths = check_inputs(paths) if paths is not None else None
     began = time.perf_counter()
+    if model is not None and getattr(model, "loaded", True) is False and studio.find_project(project) is None:
+        model.load()  # a new project gets only new sentences: a model that cannot load fails before it is created
     proj, created, updated = ensure_project(studio, project, taxonomy)
     view_id = ensure_review_view(studio, proj)
     ledger = Ledger(cache_dir, studio.url, proj) if cache_dir else None
@@ -173,10 +176,13 @@ def push(studio, paths, *, project, taxonomy, model, batch_size=1000, cache_dir=
     """Split, pre-label and import `paths` into the project called `project`.
 
     Idempotent and resumable: each sentence's `slant_id` is checked against the ids read
-    once at the start, so a rerun after any failure adds exactly the missing tasks.
+    once at the start, so a rerun after any failure adds exactly the missing tasks. The
+    model predicts only new sentences: a `slant.model.lazy.LazyModel` is never loaded
+    when every sentence is already in the project.
     `progress`, if given, is called with ``(batch, new_tasks_so_far)`` after each import.
     """
-    target = push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
+    target = push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir,
+                         model=model)
     new_tasks, labels, last = 0, Counter(), None
     batches = iter_batches(read_documents(target.paths), model=model, taxonomy=taxonomy,
                            existing=target.existing, batch_size=batch_size)
