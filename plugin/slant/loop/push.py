@@ -21,7 +21,14 @@ from slant.loop.prelabel import iter_batches, review_fields, tasks_with_predicti
 from slant.loop.select import select_informative
 from slant.studio.client import Project
 from slant.studio.lsformat import prediction_json
-from slant.studio.projects import ensure_project, ensure_review_view, resolve_project, set_review_settings
+from slant.studio.projects import (
+    data_columns,
+    ensure_project,
+    ensure_review_view,
+    hide_new_columns,
+    resolve_project,
+    set_review_settings,
+)
 from slant.studio.tasks import (
     Ledger,
     existing_slant_ids,
@@ -142,6 +149,7 @@ class PushTarget:
     view_id: object
     ledger: object
     existing: frozenset
+    columns: tuple = ()    # the project's task data fields before this push
 
 
 def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir, model=None):
@@ -158,11 +166,15 @@ def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir, mode
     view_id = ensure_review_view(studio, proj)
     ledger = Ledger(cache_dir, studio.url, proj) if cache_dir else None
     existing = frozenset(existing_slant_ids(studio, proj, ledger).values())
-    return PushTarget(paths, began, proj, created, updated, view_id, ledger, existing)
+    columns = tuple(data_columns(studio, proj)) if proj.task_count else ()
+    return PushTarget(paths, began, proj, created, updated, view_id, ledger, existing, columns)
 
 
 def push_result(studio, target, model_version, **counts):
-    """The `PushResult` of a push to `target`, after pointing the project at `model_version`."""
+    """The `PushResult` of a push to `target`, after pointing the project at `model_version`
+    (and hiding the data fields new tasks brought from the review tab)."""
+    if counts.get("new_tasks") or counts.get("audit_marked"):
+        hide_new_columns(studio, target.project, target.view_id, target.columns)
     version_set = set_review_settings(studio, target.project, model_version)
     return PushResult(
         project_id=target.project.id, project_title=target.project.title,
