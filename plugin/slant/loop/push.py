@@ -160,9 +160,12 @@ def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir, mode
         raise InputError(f"--batch-size {batch_size} must be at least 1")
     paths = check_inputs(paths) if paths is not None else None
     began = time.perf_counter()
-    if model is not None and getattr(model, "loaded", True) is False and studio.find_project(project) is None:
-        model.load()  # a new project gets only new sentences: a model that cannot load fails before it is created
-    proj, created, updated = ensure_project(studio, project, taxonomy)
+    found = {}
+    if model is not None and getattr(model, "loaded", True) is False:
+        found["found"] = studio.find_project(project)
+        if found["found"] is None:
+            model.load()  # a new project gets only new sentences: a model that cannot load fails before it is created
+    proj, created, updated = ensure_project(studio, project, taxonomy, **found)
     view_id = ensure_review_view(studio, proj)
     ledger = Ledger(cache_dir, studio.url, proj) if cache_dir else None
     existing = frozenset(existing_slant_ids(studio, proj, ledger).values())

@@ -87,7 +87,10 @@ class Studio:
     """A checked connection to one Label Studio server (see `connect`)."""
 
     def __init__(self, url, api_key, *, timeout=300.0, connect_timeout=CONNECT_TIMEOUT, on_wait=None):
-        from label_studio_sdk import LabelStudio
+        # The SDK's `LabelStudio` adds to this base client only conveniences slant does not
+        # use (pandas exports, a LabelInterface per project), and importing them costs
+        # ~2 s of every command's start-up (pandas, jsf, smart_open, cloud storage SDKs).
+        from label_studio_sdk.base_client import LabelStudioBase as LabelStudio
         from label_studio_sdk.core import ApiError
 
         self.url = url.rstrip("/")
@@ -158,7 +161,7 @@ class Studio:
 
     @property
     def sdk(self):
-        """The underlying `label_studio_sdk.LabelStudio` client, for code inside slant.studio."""
+        """The underlying SDK client (`label_studio_sdk.base_client.LabelStudioBase`), for code inside slant.studio."""
         return self._client
 
     def whoami(self):

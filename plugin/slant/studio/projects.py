@@ -124,12 +124,18 @@ def plan_config(current, taxonomy, *, title="project"):
     return wanted
 
 
-def ensure_project(studio, title, taxonomy):
-    """``(project, created, config_updated)``: find or create the project for `taxonomy`."""
+_UNKNOWN = object()
+
+
+def ensure_project(studio, title, taxonomy, *, found=_UNKNOWN):
+    """``(project, created, config_updated)``: find or create the project for `taxonomy`.
+
+    `found` is what ``studio.find_project(title)`` just returned, when the caller has
+    looked already (listing projects is one of Label Studio's slower requests)."""
     if len(title.strip()) < 3:
         raise StudioError(f"project name {title!r} is too short; Label Studio needs at least 3 characters")
     description = f"Sentences pre-labelled by slant (taxonomy {taxonomy.id} {taxonomy.version})."
-    project = studio.find_project(title)
+    project = studio.find_project(title) if found is _UNKNOWN else found
     if project is None:
         created = studio.call(
             f"create project {title!r}", studio.sdk.projects.create,
