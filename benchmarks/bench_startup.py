@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_startup.py                 # 7 rounds
     .venv/bin/python benchmarks/bench_startup.py --rounds 11 --importtime
+    .venv/bin/python benchmarks/bench_startup.py --rounds 3 --push   # + a re-push of the sample article
 
 Every command runs as a fresh process, the way a user starts it. The rounds interleave
 all commands (round 1: each command once, round 2: each again, ...), so a change of
@@ -13,6 +14,12 @@ Targets (docs/performance.md): ``slant --help`` within 0.5 s, or, on a machine s
 that bare Python takes more than 0.1 s, within 5x bare Python; commands that do not need
 the model (``--help``, ``taxonomy check``) cost less than importing sklearn. Exits 1 on a
 missed target. ``--importtime`` also prints the ten slowest imports of ``slant --help``.
+
+``--push`` starts a Label Studio of its own (a temporary data dir, SQLite), pushes the
+sample article once while warming up, and then times ``slant push SAMPLE`` again in
+every round: every sentence is a duplicate, so no model is loaded (issue #19: a re-push
+within 3 s on a quiet 2-core machine; checked when bare Python takes at most 0.1 s, as
+``--help``'s 0.5 s is).
 """
 
 import argparse
@@ -29,10 +36,13 @@ PY = sys.executable
 SLANT = [PY, "-m", "slant"]
 
 
-def commands(tmp):
+def commands(tmp, studio=None):
     from slant._files import sample_article_path
 
     sample = sample_article_path()
+    push = {} if studio is None else {
+        "slant push SAMPLE (re-push)": [*SLANT, "push", str(sample), "--project", "bench re-push", "--url", studio.url,
+                                        "--api-key", studio.api_key, "--models", str(Path(tmp) / "registry")]}
     return {
         "python -c pass": [PY, "-c", "pass"],
         'python -c "import sklearn"': [PY, "-c", "import sklearn"],
@@ -40,6 +50,7 @@ def commands(tmp):
         "slant taxonomy check": [*SLANT, "taxonomy", "check"],
         "slant analyze SAMPLE --format jsonl": [*SLANT, "analyze", str(sample), "--format", "jsonl", "-o",
                                                 str(Path(tmp) / "out.jsonl")],
+        **push,
     }
 
 
@@ -66,16 +77,26 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--importtime", action="store_true", help="print the slowest imports of `slant --help`")
+    ap.add_argument("--push", action="store_true", help="also time a re-push of the sample article (starts Label Studio)")
     args = ap.parse_args(argv)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
     with tempfile.TemporaryDirectory() as tmp:
-        cmds = commands(tmp)
-        for cmd in cmds.values():  # warm the file cache and the default model's build cache
-            run_once(cmd, env)
-        times = {name: [] for name in cmds}
-        for _ in range(args.rounds):
-            for name, cmd in cmds.items():
-                times[name].append(run_once(cmd, env))
+        studio = None
+        if args.push:
+            from slant.studio.server import start_studio
+
+            studio = start_studio(data_dir=Path(tmp) / "studio", port=18300, timeout=900)
+        try:
+            cmds = commands(tmp, studio)
+            for cmd in cmds.values():  # warm the file cache and the default model's build cache; the first push
+                run_once(cmd, env)
+            times = {name: [] for name in cmds}
+            for _ in range(args.rounds):
+                for name, cmd in cmds.items():
+                    times[name].append(run_once(cmd, env))
+        finally:
+            if studio is not None:
+                studio.stop()
     med = {name: statistics.median(t) for name, t in times.items()}
     bare, sk = med["python -c pass"], med['python -c "import sklearn"']
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -95,6 +116,12 @@ def main(argv=None):
     for name in ("slant --help", "slant taxonomy check"):
         if med[name] >= sk:
             missed.append(f"{name} {med[name]:.3f} s is not below importing sklearn ({sk:.3f} s)")
+    repush = med.get("slant push SAMPLE (re-push)")
+    if repush is not None:
+        if bare <= 0.1 and repush >= 3.0:
+            missed.append(f"re-push {repush:.3f} s >= 3 s")
+        elif bare > 0.1:
+            print(f"re-push {repush:.3f} s: the 3 s target is for a quiet machine (bare Python {bare:.3f} s > 0.1 s here)")
     print("\ntargets: " + ("; ".join(missed) if missed else
                            f"met (slant --help {help_s:.3f} s <= {budget:.3f} s; model-free commands below sklearn's import)"))
     return 1 if missed else 0

@@ -265,3 +265,117 @@ def test_server_killed_mid_push_then_rerun_completes(label_studio, tmp_path, tax
     assert all(len(t.predictions) == 1 for t in tasks)
 
 
+
+
+@pytest.mark.integration
+def test_refresh_brings_the_review_fields_up_to_date(label_studio, tmp_path, tax, fake_model):
+    # The review tab sorts by slant_uncertainty and shows slant_labels and slant_confidence:
+    # a refresh that replaced only the prediction left them as the old model had them.
+    from slant.loop.prelabel import review_fields
+    from slant.loop.push import refresh_predictions
+
+    class Doubtful(fake_model):
+        """Another model version: every sentence labelled "loaded language", the longer the less certain."""
+
+        model_version = "fake-2"
+
+        def predict(self, texts):
+            from slant.model.slantmodel import Prediction
+
+            return [Prediction(["loaded_language"], {"loaded_language": 0.55, "attribution_vague": 0.05}, [],
+                               uncertainty=round(min(0.99, len(t) / 100), 4)) for t in texts]
+
+    article = _write(tmp_path, "harbour.txt", ARTICLE)
+    studio, sdk = label_studio.studio(), label_studio.client()
+    first = push(studio, [article], project="Harbour refresh fields", taxonomy=tax, model=fake_model())
+    before = {t.id: dict(t.data) for t in _tasks(sdk, first.project_id)}
+    annotated = min(before)
+    sdk.annotations.create(id=annotated, result=[], completed_by=studio.whoami()[0])
+
+    result = refresh_predictions(studio, project="Harbour refresh fields", taxonomy=tax, model=Doubtful())
+    assert (result.refreshed, result.annotated) == (len(before) - 1, 1)
+    after = {t.id: t for t in _tasks(sdk, first.project_id)}
+    for tid, task in after.items():
+        if tid == annotated:  # not refreshed: its fields stay those of its own prediction
+            assert task.data == before[tid]
+            continue
+        (new,) = [Doubtful().predict([task.data["text"]])[0]]
+        wanted = review_fields(new, tax)
+        assert {k: task.data[k] for k in wanted} == wanted
+        assert wanted != {k: before[tid][k] for k in wanted}  # they did change
+        assert {k: v for k, v in task.data.items() if k not in wanted} == {k: v for k, v in before[tid].items() if k not in wanted}
+        score = [_pred_dict(p)["score"] for p in task.predictions if _pred_dict(p)["model_version"] == "fake-2"]
+        assert score == [task.data["slant_confidence"]]
+    # the review tab's order is the new model's
+    view = [v for v in sdk.views.list(project=first.project_id) if v.data.get("title") == REVIEW_VIEW_TITLE][0]
+    listed = [t.data["slant_uncertainty"] for t in sdk.tasks.list(project=first.project_id, view=view.id, fields="all", page_size=100)]
+    assert listed == sorted((after[t].data["slant_uncertainty"] for t in after), reverse=True)
+    # a rerun adds nothing and changes nothing
+    again = refresh_predictions(studio, project="Harbour refresh fields", taxonomy=tax, model=Doubtful())
+    assert (again.refreshed, again.current) == (0, len(before) - 1)
+    assert {t.id: t.data for t in _tasks(sdk, first.project_id)} == {tid: t.data for tid, t in after.items()}
+
+
+@pytest.mark.integration
+def test_a_new_project_loads_a_lazy_model_first_and_a_repush_never(label_studio, tmp_path, tax, fake_model):
+    from slant.errors import ModelError
+    from slant.model.lazy import LazyModel
+
+    article = _write(tmp_path, "harbour.txt", ARTICLE)
+    studio, loads = label_studio.studio(), []
+
+    def loader():
+        loads.append(1)
+        return fake_model()
+
+    def broken():
+        raise ModelError("model x: broken on purpose")
+
+    # a model that cannot load fails before the project is created
+    with pytest.raises(ModelError, match="broken on purpose"):
+        push(studio, [article], project="Harbour lazy", taxonomy=tax, model=LazyModel("fake-1", broken))
+    assert studio.find_project("Harbour lazy") is None
+    first = push(studio, [article], project="Harbour lazy", taxonomy=tax, model=LazyModel("fake-1", loader),
+                 cache_dir=tmp_path / "cache")
+    assert first.created and first.new_tasks == len(_sentences(article)) and loads == [1]
+    # every sentence is a duplicate: with the ledger, and with the ids read from the server
+    for cache in (tmp_path / "cache", None):
+        again = push(studio, [article], project="Harbour lazy", taxonomy=tax, model=LazyModel("fake-1", broken), cache_dir=cache)
+        assert (again.new_tasks, again.duplicates) == (0, first.sentences)
+        assert "model fake-1\n" in again.summary() and again.model_version_set
+    # new sentences beside the old ones: the model is loaded for them
+    more = _write(tmp_path, "more.txt", "Ferry Timetable\n\nThe slashed ferry timetable starts in May.\n")
+    grown = push(studio, [article, more], project="Harbour lazy", taxonomy=tax, model=LazyModel("fake-1", loader),
+                 cache_dir=tmp_path / "cache")
+    assert (grown.new_tasks, grown.duplicates, loads) == (len(_sentences(more)), first.sentences, [1, 1])
+
+
+@pytest.mark.integration
+def test_cli_repush_of_the_sample_article_imports_no_scikit_learn(label_studio, tmp_path, default_model_cache):
+    # `slant push` of an article already pushed: every sentence is a duplicate, so the model
+    # is never read and scikit-learn (seconds of start-up) never imported; the summary still
+    # names the model version.
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "models").symlink_to(Path(default_model_cache) / "models")  # the session's built default model
+    sample = Path(__file__).resolve().parents[2] / "labels" / "sample" / "harbor-bridge.txt"
+    argv = ["push", str(sample), "--project", "Sample re-push", "--url", label_studio.url, "--api-key", label_studio.api_key,
+            "--models", str(tmp_path / "registry")]
+    code = ("import sys\nfrom slant.cli.main import main\nrc = main(sys.argv[1:])\n"
+            "print('heavy:', sorted(m for m in ('sklearn', 'scipy', 'slant.model.classifier') if m in sys.modules))\n"
+            "sys.exit(rc)")
+    env = {**os.environ, "SLANT_CACHE_DIR": str(cache)}
+    runs = [subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, timeout=600)
+            for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr
+    version = re.search(r"^model (seed-[0-9a-f]{12})$", runs[0].stdout, re.M).group(1)  # the loaded model's card
+    assert re.search(rf"^model {version}$", runs[1].stdout, re.M), runs[1].stdout
+    assert "heavy: ['scipy', 'sklearn', 'slant.model.classifier']" in runs[0].stdout  # the first push predicted
+    assert "0 new tasks" in runs[1].stdout and "duplicates skipped" in runs[1].stdout
+    assert "heavy: []" in runs[1].stdout, runs[1].stdout

@@ -137,6 +137,47 @@ def test_team_overlap_adjudication(studio_db, tmp_path, monkeypatch, capsys, def
     assert len(sdk.tasks.get(id=agreed).annotations) == 3
 
 
+def _review_tab_columns(live, project_id):
+    """The review tab's visible columns, in the order Label Studio's Data Manager lists them
+    (`/api/dm/columns`, minus the tab's hidden columns); data columns as their field name."""
+    from slant.studio.projects import REVIEW_VIEW_TITLE
+
+    sdk = live.client()
+    (view,) = [v for v in sdk.views.list(project=project_id) if v.data.get("title") == REVIEW_VIEW_TITLE]
+    hidden = set(sdk.views.get(id=view.id).data["hiddenColumns"]["explore"])
+    r = httpx.get(f"{live.url}/api/dm/columns", params={"project": project_id},
+                  headers={"Authorization": f"Token {live.api_key}"}, timeout=120)
+    r.raise_for_status()
+    shown = []
+    for c in r.json()["columns"]:
+        key = f"tasks:{c['parent']}.{c['id']}" if c.get("parent") else f"tasks:{c['id']}"
+        if c.get("target", "tasks") == "tasks" and not c.get("children") and key not in hidden:
+            shown.append(c["id"] if c.get("parent") == "data" else key)
+    return shown
+
+
+def test_review_tab_columns_in_order(studio_db, tmp_path, fake_model):
+    """The review tab shows the sentence, the predicted categories, their confidence and the
+    uncertainty it is ordered by, in that order, on either database: PostgreSQL keeps the
+    task data's field names in its own order (jsonb: shortest first), not in the tasks' order."""
+    from slant.loop.push import push
+    from slant.studio.projects import REVIEW_COLUMNS
+
+    docs = tmp_path / "news.jsonl"
+    docs.write_text(json.dumps({"id": "n1", "title": "Bypass vote", "text": ARTICLE, "outlet": "Harbor Herald",
+                                "date": "2026-12-01", "url": "https://example.org/bypass"}) + "\n", encoding="utf-8")
+    tax = load_taxonomy()
+    result = push(studio_db.studio(), [docs], project=f"columns {uuid.uuid4().hex[:6]}", taxonomy=tax, model=fake_model())
+    assert result.new_tasks > 0
+    assert _review_tab_columns(studio_db, result.project_id) == list(REVIEW_COLUMNS), studio_db.database
+    # a later push that brings a field the project has not seen keeps the order too
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps({"id": "n2", "text": "Critics say the scheme was slashed.", "lean": "left"}) + "\n",
+                    encoding="utf-8")
+    push(studio_db.studio(), [more], project=result.project_title, taxonomy=tax, model=fake_model())
+    assert _review_tab_columns(studio_db, result.project_id) == list(REVIEW_COLUMNS), studio_db.database
+
+
 def test_eight_coders_at_once(studio_db):
     """Eight accounts, eight threads, one project: throughput, errors, and nothing lost."""
     studio = studio_db.studio()

@@ -129,6 +129,7 @@ def test_listing_asks_for_no_page_past_the_last(label_studio, caplog):
 
     from slant.studio.ml import refresh_live_predictions
     from slant.studio.projects import ensure_project, project_titles
+    from slant.studio.tasks import existing_slant_ids, project_tasks, tasks_with_version
     from slant.taxonomy.core import load_taxonomy
 
     studio = label_studio.studio()
@@ -138,6 +139,10 @@ def test_listing_asks_for_no_page_past_the_last(label_studio, caplog):
         assert studio.find_project("Pager check").id == project.id
         assert "Pager check" in project_titles(studio)
         assert refresh_live_predictions(studio, project.id, "none-yet", chunk=2) == 3
+        # the task pagers of push, --refresh and the ledger (slant.studio.tasks)
+        project = studio.project(project.id)
+        assert len(existing_slant_ids(studio, project)) == 3 and len(project_tasks(studio, project)) == 3
+        assert tasks_with_version(studio, project, "none-yet") == set()
     requests = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert any("/api/projects/" in m for m in requests) and any("/api/tasks" in m for m in requests)
     assert not [m for m in requests if "404" in m], requests

@@ -228,3 +228,20 @@ def test_no_sentence_is_longer_than_the_one_limit():
     assert " ".join(s.text for s in sentences[1:-2]) == words  # cut at spaces, nothing lost
     assert [len(s.text) for s in sentences[-2:]] == [MAX_SENTENCE_CHARS, 11]  # no space: a hard cut
     assert Limits().max_text == MAX_SENTENCE_CHARS
+
+
+def test_splitting_loads_punkt_without_the_rest_of_nltk():
+    # nltk/__init__.py imports all of nltk, scipy.stats and scikit-learn: seconds before a
+    # re-push can find that every sentence is a duplicate (issue #19). Punkt loads alone,
+    # splits the same, and a later `import nltk` is nltk as usual.
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom slant.text.segment import split_sentences\n"
+            "s = [x.text for x in split_sentences('Dr. Lee arrived at 5 p.m. on Monday. The U.S. team left.')]\n"
+            "print(len(s), sorted(m for m in ('nltk', 'scipy', 'sklearn') if m in sys.modules), "
+            "[m for m in sys.modules if m.startswith('nltk')])\n"
+            "import nltk\nfrom nltk.tokenize.punkt import PunktSentenceTokenizer\n"
+            "print(nltk.tokenize.punkt.PunktSentenceTokenizer is PunktSentenceTokenizer, callable(nltk.download))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["2 [] []", "True True"]

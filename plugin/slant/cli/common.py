@@ -52,16 +52,24 @@ def add_studio_target_options(p, *, url_help=URL_HELP, api_key_help=API_KEY_HELP
 
 # --- the model -----------------------------------------------------------------------------
 
-def pick_model(args, taxonomy):
+def pick_model(args, taxonomy, *, lazy=False):
     """The one rule of `analyze` and `push` (stated in MODEL_HELP): an explicit --model
     (a directory, else a registered version) wins; else the registry's promoted model;
-    else the built-in seed model."""
-    from slant.loop.train import Registry
-    from slant.model.seed import load_model
+    else the built-in seed model. With `lazy`, a `slant.model.lazy.LazyModel`: the model
+    is named (and a missing version reported) now, and read only when it first predicts."""
+    from slant.loop.registry import Registry
+    from slant.model.lazy import LazyModel, card_version
 
     if args.model and (Path(args.model).is_dir() or "/" in args.model or args.model.startswith(".")):
-        return load_model(args.model, taxonomy=taxonomy, cache_dir=cache_dir())
+        from slant.model.seed import load_model
+
+        version = card_version(args.model) if lazy else None
+        if version is None:  # not lazy, or a broken directory: loading it names the problem now
+            return load_model(args.model, taxonomy=taxonomy, cache_dir=cache_dir())
+        return LazyModel(version, lambda: load_model(args.model, taxonomy=taxonomy, cache_dir=cache_dir()))
     registry = Registry(models_dir(args))
+    if lazy:
+        return registry.lazy_model(taxonomy, args.model, cache_dir=cache_dir())
     if args.model:
         return registry.load(args.model, taxonomy)
     return registry.current_model(taxonomy, cache_dir=cache_dir())

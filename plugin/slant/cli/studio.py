@@ -215,10 +215,12 @@ def _cmd_push(args):
         check_inputs(args.files)  # a missing file is reported before any server contact
     url, key = studio_target(args)
     studio = connect(url, key, on_wait=_waiting)
-    model = pick_model(args, taxonomy)
     if args.refresh or args.select is not None:
-        _push_loop(args, studio, model, taxonomy)
+        _push_loop(args, studio, pick_model(args, taxonomy), taxonomy)
     else:
+        # Named now, read only if a sentence is new: re-pushing an article already in the
+        # project loads no model (and imports no scikit-learn).
+        model = pick_model(args, taxonomy, lazy=True)
         with ConsoleProgress(total=count_documents(args.files)) as progress:
             result = push(studio, args.files, project=args.project, taxonomy=taxonomy, model=model,
                           batch_size=args.batch_size, cache_dir=cache_dir(), progress=progress)

@@ -17,12 +17,27 @@ from pathlib import Path
 
 from slant._words import counted
 from slant.errors import InputError
-from slant.loop.prelabel import iter_batches, tasks_with_predictions
+from slant.loop.prelabel import iter_batches, review_fields, tasks_with_predictions
 from slant.loop.select import select_informative
 from slant.studio.client import Project
 from slant.studio.lsformat import prediction_json
-from slant.studio.projects import ensure_project, ensure_review_view, resolve_project, set_review_settings
-from slant.studio.tasks import Ledger, existing_slant_ids, import_predictions, import_tasks, project_tasks, tasks_with_version
+from slant.studio.projects import (
+    data_columns,
+    ensure_project,
+    ensure_review_view,
+    hide_new_columns,
+    resolve_project,
+    set_review_settings,
+)
+from slant.studio.tasks import (
+    Ledger,
+    existing_slant_ids,
+    import_predictions,
+    import_tasks,
+    project_tasks,
+    replace_task_data,
+    tasks_with_version,
+)
 from slant.text.documents import read_documents
 from slant.text.inputs import expand_inputs
 
@@ -134,24 +149,35 @@ class PushTarget:
     view_id: object
     ledger: object
     existing: frozenset
+    columns: tuple = ()    # the project's task data fields before this push
 
 
-def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir):
+def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir, model=None):
     """Check `paths` (None: no files), then find or create the project, its review tab and
-    the slant ids it holds."""
+    the slant ids it holds. A `model` not loaded yet (`slant.model.lazy.LazyModel`) is
+    loaded first when the project is to be created."""
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size} must be at least 1")
     paths = check_inputs(paths) if paths is not None else None
     began = time.perf_counter()
-    proj, created, updated = ensure_project(studio, project, taxonomy)
+    found = {}
+    if model is not None and getattr(model, "loaded", True) is False:
+        found["found"] = studio.find_project(project)
+        if found["found"] is None:
+            model.load()  # a new project gets only new sentences: a model that cannot load fails before it is created
+    proj, created, updated = ensure_project(studio, project, taxonomy, **found)
     view_id = ensure_review_view(studio, proj)
     ledger = Ledger(cache_dir, studio.url, proj) if cache_dir else None
     existing = frozenset(existing_slant_ids(studio, proj, ledger).values())
-    return PushTarget(paths, began, proj, created, updated, view_id, ledger, existing)
+    columns = tuple(data_columns(studio, proj)) if proj.task_count else ()
+    return PushTarget(paths, began, proj, created, updated, view_id, ledger, existing, columns)
 
 
 def push_result(studio, target, model_version, **counts):
-    """The `PushResult` of a push to `target`, after pointing the project at `model_version`."""
+    """The `PushResult` of a push to `target`, after pointing the project at `model_version`
+    (and hiding the data fields new tasks brought from the review tab)."""
+    if counts.get("new_tasks") or counts.get("audit_marked"):
+        hide_new_columns(studio, target.project, target.view_id, target.columns)
     version_set = set_review_settings(studio, target.project, model_version)
     return PushResult(
         project_id=target.project.id, project_title=target.project.title,
@@ -165,10 +191,13 @@ def push(studio, paths, *, project, taxonomy, model, batch_size=1000, cache_dir=
     """Split, pre-label and import `paths` into the project called `project`.
 
     Idempotent and resumable: each sentence's `slant_id` is checked against the ids read
-    once at the start, so a rerun after any failure adds exactly the missing tasks.
+    once at the start, so a rerun after any failure adds exactly the missing tasks. The
+    model predicts only new sentences: a `slant.model.lazy.LazyModel` is never loaded
+    when every sentence is already in the project.
     `progress`, if given, is called with ``(batch, new_tasks_so_far)`` after each import.
     """
-    target = push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir)
+    target = push_target(studio, paths, project=project, taxonomy=taxonomy, batch_size=batch_size, cache_dir=cache_dir,
+                         model=model)
     new_tasks, labels, last = 0, Counter(), None
     batches = iter_batches(read_documents(target.paths), model=model, taxonomy=taxonomy,
                            existing=target.existing, batch_size=batch_size)
@@ -233,7 +262,9 @@ class RefreshResult:
 
 
 def refresh_predictions(studio, *, project, taxonomy, model, all_tasks=False, batch_size=1000):
-    """`slant push --refresh`: add `model`'s predictions to the project's existing tasks.
+    """`slant push --refresh`: add `model`'s predictions to the project's existing tasks,
+    and bring the task data fields derived from the prediction (`review_fields`: the
+    review tab's labels, confidence and uncertainty) up to date with them.
 
     Only tasks with no annotation (none completed, none skipped) get one, unless
     `all_tasks`; a task that already has a prediction of this model version is left
@@ -259,10 +290,17 @@ def refresh_predictions(studio, *, project, taxonomy, model, all_tasks=False, ba
     for i in range(0, len(todo), batch_size):
         chunk = todo[i:i + batch_size]
         predictions = model.predict([d["text"] for _, d in chunk])
-        request = []
+        request, data = [], {}
         for (tid, d), p in zip(chunk, predictions):
             pj = prediction_json(p, text=d["text"], taxonomy=taxonomy, model_version=version, key=str(d.get("slant_id", tid)))
             request.append({"task": tid, **pj})
+            fields = review_fields(p, taxonomy)
+            if any(d.get(k) != v for k, v in fields.items()):
+                data[tid] = {**d, **fields}
+        # The review tab sorts and filters on these fields: set them before the prediction
+        # goes in, so a failure in between leaves the task to the rerun (it has no
+        # prediction of this version yet) and never a new prediction beside stale fields.
+        replace_task_data(studio, data)
         import_predictions(studio, proj, request)
     version_set = set_review_settings(studio, proj, version) if todo or current else False
     return RefreshResult(project_id=proj.id, project_title=proj.title, project_url=studio.project_url(proj),

@@ -32,8 +32,9 @@ import orjson
 from slant._files import atomic_dir, atomic_write
 from slant.errors import ModelError
 from slant.model.card import CARD_FILE
-from slant.model.persist import read_model, save_model
-from slant.model.seed import build_default_model
+
+# slant.model.persist and slant.model.seed's builder import scikit-learn: they are imported
+# where a model is read or written, so naming the current model (`lazy_model`) stays cheap.
 
 __all__ = ["KEEP_VERSIONS", "RECORDS_FILE", "Registry", "VersionInfo"]
 
@@ -175,6 +176,8 @@ class Registry:
             if (self._dir(version) / CARD_FILE).is_file():
                 return version
             with atomic_dir(self._dir(version)) as tmp:
+                from slant.model.persist import save_model
+
                 save_model(model, tmp)
                 # One write of orjson lines at gzip level 6: level 9 and per-line json.dumps
                 # took ~3 s of a 50,000-sentence retrain for a file read once per promotion.
@@ -199,6 +202,8 @@ class Registry:
         version = self.resolve(version)
         key = (version, taxonomy.hash)
         if key not in self._models:
+            from slant.model.persist import read_model
+
             self._models[key] = read_model(self._dir(version), taxonomy=taxonomy)
         return self._models[key]
 
@@ -214,9 +219,25 @@ class Registry:
         if version is None:
             key = (None, taxonomy.hash, str(cache_dir))
             if key not in self._models:
+                from slant.model.seed import build_default_model
+
                 self._models[key] = build_default_model(taxonomy=taxonomy, cache_dir=cache_dir)
             return self._models[key]
         return self.load(version, taxonomy)
+
+    def lazy_model(self, taxonomy, version=None, cache_dir=None):
+        """A `LazyModel` of `version` (a registered version or "latest"), else of the model
+        that serves now (`current_model`): the version is checked and named at once, the
+        model read only when first used."""
+        from slant.model.lazy import LazyModel
+        from slant.model.seed import default_version
+
+        if version is not None:
+            version = self.resolve(version)
+            return LazyModel(version, lambda: self.load(version, taxonomy))
+        current = self.current_version()
+        name = default_version(taxonomy) if current is None else current
+        return LazyModel(name, lambda: self.current_model(taxonomy, cache_dir=cache_dir))
 
     def set_current(self, version, *, forced=False, gate=None):
         """Push `version` on the promotion stack (the gate has already been run)."""

@@ -23,6 +23,7 @@ from slant.errors import DataError, InputError, ModelError
 from slant.model import parallel
 from slant.model.consistency import apply_tagger
 from slant.model.cuefeatures import CueFeatures, as_texts
+from slant.model.defaults import DEFAULT_PARAMS
 from slant.model.evidence import Contrast, valid_span
 from slant.model.explain import explain_rows
 from slant.model.features import NgramFeatures, Scorer
@@ -33,8 +34,6 @@ from slant.model.thresholds import OFF, calibrate, choose_threshold
 
 __all__ = ["DEFAULT_PARAMS", "SlantClassifier"]
 
-# Default estimator settings (chosen with grouped CV on PTC and PolNeAR; docs/performance.md).
-DEFAULT_PARAMS = {}
 
 
 class SlantClassifier(ClassifierMixin, BaseEstimator):

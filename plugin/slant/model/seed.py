@@ -16,12 +16,12 @@ from pathlib import Path
 from slant import _files
 from slant._version import __version__
 from slant.errors import DataError, ModelError
-from slant.model.card import CARD_FILE
-from slant.model.classifier import DEFAULT_PARAMS
-from slant.model.fit import train_model, training_set
-from slant.model.persist import read_model, save_model
+from slant.model.defaults import DEFAULT_PARAMS
 
-__all__ = ["build_default_model", "default_key", "load_model", "read_seed", "seed_records"]
+# The model's own modules (scikit-learn) are imported where a model is read or built, so
+# naming the default model (`default_version`) stays cheap.
+
+__all__ = ["build_default_model", "default_key", "default_version", "load_model", "read_seed", "seed_records"]
 
 
 def read_seed(directory=None):
@@ -82,6 +82,11 @@ def default_key(taxonomy):
     return h.hexdigest()
 
 
+def default_version(taxonomy):
+    """The default model's ``model_version`` (as its card names it), without building or reading it."""
+    return f"seed-{default_key(taxonomy)[:12]}"
+
+
 def build_default_model(*, taxonomy, out=None, cache_dir=None, force=False):
     """The default model, built deterministically from ``labels/seed`` and cached.
 
@@ -89,6 +94,10 @@ def build_default_model(*, taxonomy, out=None, cache_dir=None, force=False):
     `default_key`, so editing the seed, lexicons, code or taxonomy rebuilds it. `out`
     writes a copy there; `force` rebuilds even if cached.
     """
+    from slant.model.card import CARD_FILE
+    from slant.model.fit import train_model, training_set
+    from slant.model.persist import read_model, save_model
+
     key = default_key(taxonomy)
     cache = Path(cache_dir) if cache_dir is not None else _files.cache_dir()
     entry = cache / "models" / f"default-{key[:16]}"
@@ -109,7 +118,7 @@ def build_default_model(*, taxonomy, out=None, cache_dir=None, force=False):
         )
     model = train_model(training_set([], taxonomy=taxonomy, base=records), taxonomy=taxonomy, cv=5, files=files,
                         base="seed", version_prefix="seed", params=SEED_PARAMS)
-    model.card["model_version"] = f"seed-{key[:12]}"
+    model.card["model_version"] = f"seed-{key[:12]}"  # = default_version(taxonomy)
     # Built in a temporary directory and renamed, so a concurrent reader never sees half a model.
     with _files.atomic_dir(entry) as tmp:
         save_model(model, tmp)
@@ -121,6 +130,8 @@ def build_default_model(*, taxonomy, out=None, cache_dir=None, force=False):
 def load_model(path=None, *, taxonomy, cache_dir=None):
     """The saved model in directory `path` (`slant.model.persist.read_model`), or the default
     model when `path` is None (`build_default_model`)."""
+    from slant.model.persist import read_model
+
     if path is None:
         return build_default_model(taxonomy=taxonomy, cache_dir=cache_dir)
     return read_model(path, taxonomy=taxonomy)

@@ -60,12 +60,14 @@ def error_detail(exc):
     return str(body or exc)[:500]
 
 
-def every_item(pager):
+def every_item(pager, page_size=None):
     """Every item of an SDK list pager, asking for no page past the last.
 
     The SDK asks for the next page until one comes back empty, and Label Studio answers a
     page past the end with 404, which its log and `slant serve`'s show as a failed
-    request; the page's ``count`` (projects) or ``total`` (tasks) tells when to stop.
+    request. This stops when the page's ``count`` (projects) or ``total`` (tasks) is
+    reached, or, when the page gives no count, at a page shorter than `page_size` (the
+    page size asked for): a server that caps the page size still gives its count.
     """
     items = []
     for page in pager.iter_pages():
@@ -76,6 +78,8 @@ def every_item(pager):
             total = getattr(page.response, "total", None)
         if not got or (total is not None and len(items) >= total):
             break
+        if total is None and page_size is not None and len(got) < page_size:
+            break
     return items
 
 
@@ -83,7 +87,10 @@ class Studio:
     """A checked connection to one Label Studio server (see `connect`)."""
 
     def __init__(self, url, api_key, *, timeout=300.0, connect_timeout=CONNECT_TIMEOUT, on_wait=None):
-        from label_studio_sdk import LabelStudio
+        # The SDK's `LabelStudio` adds to this base client only conveniences slant does not
+        # use (pandas exports, a LabelInterface per project), and importing them costs
+        # ~2 s of every command's start-up (pandas, jsf, smart_open, cloud storage SDKs).
+        from label_studio_sdk.base_client import LabelStudioBase as LabelStudio
         from label_studio_sdk.core import ApiError
 
         self.url = url.rstrip("/")
@@ -154,7 +161,7 @@ class Studio:
 
     @property
     def sdk(self):
-        """The underlying `label_studio_sdk.LabelStudio` client, for code inside slant.studio."""
+        """The underlying SDK client (`label_studio_sdk.base_client.LabelStudioBase`), for code inside slant.studio."""
         return self._client
 
     def whoami(self):
@@ -171,7 +178,7 @@ class Studio:
 
     def find_project(self, title):
         """The project called exactly `title`, or None; several of them is an error."""
-        found = [p for p in self.call("list projects", lambda: every_item(self._client.projects.list(title=title, page_size=100)))
+        found = [p for p in self.call("list projects", lambda: every_item(self._client.projects.list(title=title, page_size=100), 100))
                  if p.title == title]
         if len(found) > 1:
             ids = ", ".join(str(p.id) for p in found)

@@ -119,7 +119,7 @@ def refresh_live_predictions(studio, project, model_version, *, chunk=1000):
         {"filter": "filter:tasks:total_annotations", "operator": "equal", "type": "Number", "value": 0}]}
     pager = studio.call("list unannotated tasks", studio.sdk.tasks.list, project=proj.id, fields="task_only", include="id",
                         page_size=1000, query=json.dumps({"filters": filters}))
-    ids = [int(t.id) for t in studio.call("list unannotated tasks", every_item, pager)]
+    ids = [int(t.id) for t in studio.call("list unannotated tasks", every_item, pager, 1000)]
     for i in range(0, len(ids), chunk):
         studio.call("retrieve predictions", studio.sdk.actions.create, id="retrieve_tasks_predictions", project=proj.id,
                     selected_items={"all": False, "included": ids[i:i + chunk]})

@@ -15,8 +15,8 @@ from slant.studio.lsformat import config_names
 from slant.taxonomy.config import render_config
 
 __all__ = [
-    "AUDIT_VIEW_TITLE", "REVIEW_COLUMNS", "REVIEW_VIEW_TITLE", "ensure_audit_view", "ensure_project", "ensure_review_view",
-    "plan_config", "project_config", "project_list", "project_titles", "resolve_project", "review_view_data",
+    "AUDIT_VIEW_TITLE", "REVIEW_COLUMNS", "REVIEW_VIEW_TITLE", "data_columns", "ensure_audit_view", "ensure_project",
+    "ensure_review_view", "hide_new_columns", "plan_config", "project_config", "project_list", "project_titles", "resolve_project", "review_view_data",
     "set_review_settings", "user_emails",
 ]
 
@@ -29,7 +29,11 @@ _SAMPLING = "Sequential sampling"
 # The review tab's visible columns, in this order. Label Studio 1.23 draws its own task
 # columns (ID, counts, ...) before every data column and has no column-order setting, so
 # the tab hides those (the Columns menu brings them back) and the labels and confidence
-# travel in the task data (`slant.loop.prelabel`).
+# travel in the task data (`slant.loop.prelabel`). Data fields come in the order Label
+# Studio stores their names: the tasks' order on SQLite, but shortest name first on
+# PostgreSQL (jsonb), where a document's "doc_title", "outlet" or "url" would come
+# before "slant_labels". So every other data field a push brings is hidden in this tab
+# too (`hide_new_columns`); these four sort in this order either way.
 REVIEW_COLUMNS = ("text", "slant_labels", "slant_confidence", "slant_uncertainty")
 _LS_TASK_COLUMNS = (
     "id", "inner_id", "completed_at", "total_annotations", "cancelled_annotations", "total_predictions", "annotators",
@@ -120,12 +124,18 @@ def plan_config(current, taxonomy, *, title="project"):
     return wanted
 
 
-def ensure_project(studio, title, taxonomy):
-    """``(project, created, config_updated)``: find or create the project for `taxonomy`."""
+_UNKNOWN = object()
+
+
+def ensure_project(studio, title, taxonomy, *, found=_UNKNOWN):
+    """``(project, created, config_updated)``: find or create the project for `taxonomy`.
+
+    `found` is what ``studio.find_project(title)`` just returned, when the caller has
+    looked already (listing projects is one of Label Studio's slower requests)."""
     if len(title.strip()) < 3:
         raise StudioError(f"project name {title!r} is too short; Label Studio needs at least 3 characters")
     description = f"Sentences pre-labelled by slant (taxonomy {taxonomy.id} {taxonomy.version})."
-    project = studio.find_project(title)
+    project = studio.find_project(title) if found is _UNKNOWN else found
     if project is None:
         created = studio.call(
             f"create project {title!r}", studio.sdk.projects.create,
@@ -165,6 +175,39 @@ def ensure_review_view(studio, project):
             return int(v.id)
     return int(studio.call("create the review queue tab", studio.sdk.views.create, project=project.id,
                            data=review_view_data()).id)
+
+
+def data_columns(studio, project):
+    """The project's task data fields, in the order the Data Manager lists them
+    (``/api/dm/columns``, which the SDK does not wrap)."""
+    from label_studio_sdk.core import ApiError
+
+    def read():
+        response = studio.sdk._client_wrapper.httpx_client.request("api/dm/columns/", method="GET",
+                                                                   params={"project": project.id})
+        if not 200 <= response.status_code < 300:
+            raise ApiError(status_code=response.status_code, body=response.text[:500])
+        return [c["id"] for c in response.json().get("columns", []) if c.get("parent") == "data"]
+
+    return studio.call("list the Data Manager's columns", read)
+
+
+def hide_new_columns(studio, project, view_id, before):
+    """Hide in the review tab every data field the project has now and did not have in
+    `before` (its `data_columns` then), except `REVIEW_COLUMNS`; a field someone chose to
+    show again in the tab stays shown. Returns the fields hidden."""
+    new = [c for c in data_columns(studio, project) if c not in set(before) and c not in REVIEW_COLUMNS]
+    if not new:
+        return []
+    view = studio.call("read the review queue tab", studio.sdk.views.get, id=view_id)
+    data = dict(view.data or {})
+    hidden = dict(data.get("hiddenColumns") or {})
+    for kind in ("explore", "labeling"):
+        have = list(hidden.get(kind) or [])
+        hidden[kind] = have + [f"tasks:data.{c}" for c in new if f"tasks:data.{c}" not in have]
+    studio.call("update the review queue tab", studio.sdk.views.update, id=view_id, project=project.id,
+                data={**data, "hiddenColumns": hidden})
+    return new
 
 
 def ensure_audit_view(studio, project):
@@ -214,7 +257,7 @@ def project_titles(studio):
 
 def project_list(studio):
     """``[(id, title)]`` of every project on the server, newest first (for 'did you mean' messages)."""
-    found = studio.call("list projects", lambda: every_item(studio.sdk.projects.list(page_size=100)))
+    found = studio.call("list projects", lambda: every_item(studio.sdk.projects.list(page_size=100), 100))
     return sorted(((int(p.id), p.title or "") for p in found), reverse=True)
 
 

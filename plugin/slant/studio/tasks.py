@@ -10,7 +10,10 @@ import hashlib
 import json
 from pathlib import Path
 
-__all__ = ["Ledger", "add_task_data", "existing_slant_ids", "import_predictions", "import_tasks", "project_tasks", "tasks_with_version"]
+from slant.studio.client import every_item
+
+__all__ = ["Ledger", "add_task_data", "existing_slant_ids", "import_predictions", "import_tasks", "project_tasks", "replace_task_data",
+           "tasks_with_version"]
 
 
 class Ledger:
@@ -43,6 +46,21 @@ class Ledger:
             fh.writelines(f"{tid}\t{sid}\n" for tid, sid in pairs)
 
 
+PAGE_SIZE = 1000  # tasks per page read
+
+
+def _all_tasks(studio, action, project, *, include, query=None):
+    """Every task of `project` (only `include`'s fields; `query` a Data Manager filter), read
+    a page at a time, asking for no page past the last (`slant.studio.client.every_item`)."""
+    params = {"query": json.dumps(query)} if query is not None else {}
+
+    def read():
+        pager = studio.sdk.tasks.list(project=project.id, fields="task_only", include=include, page_size=PAGE_SIZE, **params)
+        return every_item(pager, PAGE_SIZE)
+
+    return studio.call(action, read)
+
+
 def _max_task_id(studio, project):
     page = studio.call("read the newest task", studio.sdk.tasks.list, project=project.id, fields="task_only",
                        include="id", page_size=1, query=json.dumps({"ordering": ["-tasks:id"]}))
@@ -61,8 +79,7 @@ def existing_slant_ids(studio, project, ledger=None):
         if len(pairs) == project.task_count and pairs and max(pairs) == _max_task_id(studio, project):
             return pairs
     pairs = {}
-    pager = studio.call("read existing tasks", studio.sdk.tasks.list, project=project.id, fields="task_only", include="id,data", page_size=1000)
-    for task in studio.call("read existing tasks", list, pager):
+    for task in _all_tasks(studio, "read existing tasks", project, include="id,data"):
         pairs[int(task.id)] = (task.data or {}).get("slant_id") or ""
     if ledger:
         ledger.write(sorted(pairs.items()), mode="w")
@@ -85,11 +102,10 @@ def import_tasks(studio, project, tasks, ledger=None):
 def project_tasks(studio, project):
     """``[(task id, data, annotations)]`` of every task in `project`; annotations counts the
     completed and the skipped (cancelled) ones."""
-    pager = studio.call("read the project's tasks", studio.sdk.tasks.list, project=project.id, fields="task_only",
-                        include="id,data,total_annotations,cancelled_annotations", page_size=1000)
+    tasks = _all_tasks(studio, "read the project's tasks", project, include="id,data,total_annotations,cancelled_annotations")
     return [(int(t.id), t.data or {},
              int(getattr(t, "total_annotations", 0) or 0) + int(getattr(t, "cancelled_annotations", 0) or 0))
-            for t in studio.call("read the project's tasks", list, pager)]
+            for t in tasks]
 
 
 def tasks_with_version(studio, project, version):
@@ -101,11 +117,9 @@ def tasks_with_version(studio, project, version):
     """
     query = {"filters": {"conjunction": "and", "items": [{"filter": "filter:tasks:predictions_model_versions",
                                                           "operator": "contains", "type": "List", "value": [version]}]}}
-    pager = studio.call("find tasks with this model version", studio.sdk.tasks.list, project=project.id,
-                        fields="task_only", include="id,predictions_model_versions", page_size=1000,
-                        query=json.dumps(query))
     ids = set()
-    for task in studio.call("find tasks with this model version", list, pager):
+    for task in _all_tasks(studio, "find tasks with this model version", project, include="id,predictions_model_versions",
+                           query=query):
         extra = getattr(task, "model_extra", None) or {}
         versions = getattr(task, "predictions_model_versions", None) or extra.get("predictions_model_versions") or ""
         if isinstance(versions, str):
@@ -134,3 +148,11 @@ def add_task_data(studio, project, fields_by_task):
         studio.call(f"update task {task_id}", studio.sdk.tasks.update, id=task_id, data={**data, **fields})
         changed += 1
     return changed
+
+
+def replace_task_data(studio, data_by_task):
+    """Set ``{task id: data}`` as those tasks' whole data (one PATCH each: Label Studio has
+    no bulk update of task data); returns how many were sent."""
+    for task_id, data in sorted(data_by_task.items()):
+        studio.call(f"update task {task_id}", studio.sdk.tasks.update, id=task_id, data=data)
+    return len(data_by_task)

@@ -76,10 +76,43 @@ _LEADING_PUNCT = re.compile(r"[\"'”’»)\]},;:]+")
 _PLAIN_BREAK = re.compile(r"([A-Za-z]{2,})[.?!](?:\s+\S+|[\"')\]])")
 
 
+def _punkt():
+    """The module ``nltk.tokenize.punkt``, without running ``nltk/__init__.py`` when nltk is
+    not imported yet: that imports all of nltk, scipy.stats and scikit-learn with it (5 s
+    of a 6 s re-push on a loaded machine, issue #19), while Punkt needs a few small modules.
+
+    The packages ``nltk`` and ``nltk.tokenize`` are stood in by bare package modules while
+    Punkt loads, then every nltk module this loaded leaves `sys.modules` again: a later
+    ``import nltk`` loads nltk whole and as usual, and this Punkt keeps its own copies.
+    """
+    import importlib
+    import importlib.machinery
+    import sys
+    import types
+
+    if "nltk" in sys.modules:
+        return importlib.import_module("nltk.tokenize.punkt")
+    spec = importlib.util.find_spec("nltk")
+    tokenize = importlib.machinery.PathFinder.find_spec("tokenize", spec.submodule_search_locations)
+    before = set(sys.modules)
+    for name, where in (("nltk", spec), ("nltk.tokenize", tokenize)):
+        package = types.ModuleType(name)
+        package.__path__ = list(where.submodule_search_locations)
+        sys.modules[name] = package
+    try:
+        return importlib.import_module("nltk.tokenize.punkt")
+    finally:
+        for name in set(sys.modules) - before:
+            if name == "nltk" or name.startswith("nltk."):
+                del sys.modules[name]
+
+
 @lru_cache(maxsize=1)
 def _tokenizer():
     """Built once on first use (not at import): Punkt with our parameters, no training."""
-    from nltk.tokenize.punkt import PunktLanguageVars, PunktParameters, PunktSentenceTokenizer, PunktToken
+    punkt = _punkt()
+    PunktLanguageVars, PunktParameters = punkt.PunktLanguageVars, punkt.PunktParameters
+    PunktSentenceTokenizer, PunktToken = punkt.PunktSentenceTokenizer, punkt.PunktToken
 
     # nltk routes its own fixed patterns through a timed third-party regex engine (a
     # guard against caller-supplied patterns); compiling the same linear patterns with
