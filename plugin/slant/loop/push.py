@@ -31,11 +31,11 @@ from slant.studio.projects import (
 )
 from slant.studio.tasks import (
     Ledger,
+    add_task_data,
     existing_slant_ids,
     import_predictions,
     import_tasks,
     project_tasks,
-    replace_task_data,
     tasks_with_version,
 )
 from slant.text.documents import read_documents
@@ -290,17 +290,15 @@ def refresh_predictions(studio, *, project, taxonomy, model, all_tasks=False, ba
     for i in range(0, len(todo), batch_size):
         chunk = todo[i:i + batch_size]
         predictions = model.predict([d["text"] for _, d in chunk])
-        request, data = [], {}
+        request, fields = [], {}
         for (tid, d), p in zip(chunk, predictions):
             pj = prediction_json(p, text=d["text"], taxonomy=taxonomy, model_version=version, key=str(d.get("slant_id", tid)))
             request.append({"task": tid, **pj})
-            fields = review_fields(p, taxonomy)
-            if any(d.get(k) != v for k, v in fields.items()):
-                data[tid] = {**d, **fields}
+            fields[tid] = review_fields(p, taxonomy)
         # The review tab sorts and filters on these fields: set them before the prediction
         # goes in, so a failure in between leaves the task to the rerun (it has no
         # prediction of this version yet) and never a new prediction beside stale fields.
-        replace_task_data(studio, data)
+        add_task_data(studio, proj, fields, current=dict(chunk))
         import_predictions(studio, proj, request)
     version_set = set_review_settings(studio, proj, version) if todo or current else False
     return RefreshResult(project_id=proj.id, project_title=proj.title, project_url=studio.project_url(proj),

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from slant.studio.client import every_item
 
-__all__ = ["Ledger", "add_task_data", "existing_slant_ids", "import_predictions", "import_tasks", "project_tasks", "replace_task_data",
-           "tasks_with_version"]
+__all__ = ["Ledger", "add_task_data", "existing_slant_ids", "import_predictions", "import_tasks", "project_tasks", "tasks_with_version"]
 
 
 class Ledger:
@@ -136,23 +135,20 @@ def import_predictions(studio, project, predictions):
                 request=predictions, request_options={"max_retries": 0})
 
 
-def add_task_data(studio, project, fields_by_task):
-    """Merge ``{task id: {field: value}}`` into those tasks' data (a field already set to the
-    same value is left alone); returns how many tasks changed."""
+def add_task_data(studio, project, fields_by_task, current=None):
+    """Merge ``{task id: {field: value}}`` into those tasks' data (a task whose fields
+    already hold these values is left alone; one PATCH per changed task: Label Studio has no
+    bulk update of task data); returns how many tasks changed. `current` (``{task id:
+    data}``, when the caller has just read it) saves reading each task again."""
     changed = 0
     for task_id, fields in sorted(fields_by_task.items()):
-        task = studio.call(f"read task {task_id}", studio.sdk.tasks.get, id=task_id)
-        data = dict(task.data or {})
+        if current is not None and task_id in current:
+            data = dict(current[task_id] or {})
+        else:
+            data = dict(studio.call(f"read task {task_id}", studio.sdk.tasks.get, id=task_id).data or {})
         if all(data.get(k) == v for k, v in fields.items()):
             continue
         studio.call(f"update task {task_id}", studio.sdk.tasks.update, id=task_id, data={**data, **fields})
         changed += 1
     return changed
 
-
-def replace_task_data(studio, data_by_task):
-    """Set ``{task id: data}`` as those tasks' whole data (one PATCH each: Label Studio has
-    no bulk update of task data); returns how many were sent."""
-    for task_id, data in sorted(data_by_task.items()):
-        studio.call(f"update task {task_id}", studio.sdk.tasks.update, id=task_id, data=data)
-    return len(data_by_task)
