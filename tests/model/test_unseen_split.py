@@ -46,3 +46,24 @@ def test_a_line_without_doc_id_is_one_clear_error(split_mod, tmp_path):
     with pytest.raises(SystemExit, match="line 1: no doc_id"):
         split_mod.split(src)
     assert not (tmp_path / "bad.dev.jsonl").exists()
+
+
+def test_a_line_that_is_not_json_and_a_missing_file_are_one_clear_error_each(split_mod, tmp_path):
+    src = tmp_path / "broken.jsonl"
+    src.write_text('{"doc_id": "d", "text": "x"}\n{not json\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"broken.jsonl line 2: not valid JSON .*re-run the import"):
+        split_mod.split(src)
+    assert not (tmp_path / "broken.dev.jsonl").exists() and not (tmp_path / "broken.test.jsonl").exists()
+    with pytest.raises(SystemExit, match=r"missing.jsonl: no such file; import the corpus first"):
+        split_mod.main([str(tmp_path / "missing.jsonl")])
+
+
+def test_seed_variant_refuses_a_missing_seed_folder_and_bad_params_before_building(tmp_path):
+    spec = importlib.util.spec_from_file_location("seed_variant", ROOT / "benchmarks" / "seed_variant.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    with pytest.raises(SystemExit, match=r"nowhere: not a directory; pass a folder of seed JSONL files"):
+        mod.main([str(tmp_path / "nowhere"), str(tmp_path / "out")])
+    with pytest.raises(SystemExit, match=r"--params is not valid JSON"):
+        mod.main([str(tmp_path), str(tmp_path / "out"), "--params", "{min_precision: 0.7}"])
+    assert not (tmp_path / "out").exists()
