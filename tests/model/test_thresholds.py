@@ -69,3 +69,45 @@ def test_the_card_names_the_categories_not_predicted(records, tiny_tax):
     assert cv["not_predicted"] == model.estimator.off_ and "not_predicted" in cv["note"]
     assert all(model.card["thresholds"][c] == OFF for c in cv["not_predicted"])
     check_card(model.card, "test")
+
+
+def test_floors_one_for_all_or_one_per_category():
+    import pytest
+
+    from slant.errors import InputError
+    from slant.model.thresholds import floors
+
+    assert floors(None, ["a", "b"]) == [None, None]
+    assert floors(0.8, ["a", "b"]) == [0.8, 0.8]
+    assert floors({"b": 0.7}, ["a", "b", "c"]) == [None, 0.7, None]
+    assert floors({"a": None, "b": 1}, ["a", "b"]) == [None, 1.0]
+    with pytest.raises(InputError, match="'x', not a category of this model; use some of a, b"):
+        floors({"x": 0.8}, ["a", "b"])
+    for bad in (0, 1.5, "0.8", True):
+        with pytest.raises(InputError, match="use a precision between 0 and 1"):
+            floors({"a": bad}, ["a", "b"])
+        with pytest.raises(InputError, match="use a precision between 0 and 1"):
+            floors(bad, ["a"])
+
+
+def test_a_floor_per_category_moves_only_that_category(records):
+    records = _noisy(records)
+    texts, labels, groups = [r["text"] for r in records], [r["labels"] for r in records], [r["doc_id"] for r in records]
+    classes = ["loaded_language", "attribution_vague", "omission"]
+    plain = SlantClassifier(classes=classes, cv=3, min_df=1).fit(texts, labels, groups=groups)
+    one = SlantClassifier(classes=classes, cv=3, min_df=1, min_precision={"omission": 0.8}).fit(
+        texts, labels, groups=groups)
+    assert one.off_ == ["omission"] and plain.off_ == []
+    np.testing.assert_array_equal(one.thresholds_[:2], plain.thresholds_[:2])
+
+
+def test_a_floor_for_an_unknown_category_fails_before_fitting(records):
+    import pytest
+
+    from slant.errors import InputError
+
+    clf = SlantClassifier(classes=["loaded_language", "attribution_vague", "omission"], cv=3, min_df=1,
+                          min_precision={"loaded": 0.8})
+    with pytest.raises(InputError, match="'loaded', not a category"):
+        clf.fit([r["text"] for r in records], [r["labels"] for r in records])
+    assert not hasattr(clf, "features_")

@@ -30,7 +30,7 @@ from slant.model.features import NgramFeatures, Scorer
 from slant.model.linear import DUAL_TOL, NBLogisticRegression, binarize_labels
 from slant.model.metrics import binary_scores
 from slant.model.spantagger import SpanTagger
-from slant.model.thresholds import OFF, calibrate, choose_threshold
+from slant.model.thresholds import OFF, calibrate, choose_threshold, floors
 
 __all__ = ["DEFAULT_PARAMS", "SlantClassifier"]
 
@@ -70,7 +70,8 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
     `threshold_beta`: thresholds maximise out-of-fold F-beta (1: F1, the default).
     `min_precision` (None: off): each threshold is raised to the lowest cut whose
     out-of-fold precision reaches it; a category that cannot reach it is not predicted
-    (threshold `OFF`, listed in `off_`). With
+    (threshold `OFF`, listed in `off_`). One number for every category, or a mapping of
+    category id to its floor (None or absent: no floor for that category). With
     `span_model` on and marked spans, a `SpanTagger` marks where each span category sits
     (its spans replace the explanations); attribution is decided over the sources found.
 
@@ -203,6 +204,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         self._check_encoder()
         texts = as_texts(X)
         Y, classes = binarize_labels(y, None if self.classes is None else list(self.classes))
+        self._floors(classes)  # a bad floor is named before the (long) n-gram fit
         if len(texts) != Y.shape[0]:
             raise DataError(f"{len(texts)} sentences but {Y.shape[0]} label rows; pass one label list per sentence")
         if len(texts) < 2:
@@ -246,7 +248,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
                 oof[np.ix_(test, cols)] = scores
 
         self.calibration_, self.thresholds_, scores, self.cv_pred_ = calibrate(  # cv_pred_: not saved
-            oof, Y, active, splitter is not None, self.threshold_beta, getattr(self, "min_precision", None))
+            oof, Y, active, splitter is not None, self.threshold_beta, self._floors(classes))
         self.cv_scores_ = {classes[j]: s for j, s in scores.items()}
 
         self.coef_ = np.zeros((K, Xf.shape[1]))
@@ -267,6 +269,10 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             labels = [[classes[j] for j in np.flatnonzero(row)] for row in Y]
             self.span_tagger_ = SpanTagger(categories=tuple(c for c in classes if c in marked)).fit(texts, labels, spans)
         return self
+
+    def _floors(self, classes):
+        """The precision floor per class (`slant.model.thresholds.floors`)."""
+        return floors(getattr(self, "min_precision", None), classes)
 
     @property
     def off_(self):
@@ -309,7 +315,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             Z = np.column_stack([E[:, j], oof[held, j]])
             stack = LogisticRegression(C=1.0).fit(Z, yj)
             p = stack.predict_proba(Z)[:, 1]
-            t = choose_threshold(p, yj, self.threshold_beta, getattr(self, "min_precision", None))
+            t = choose_threshold(p, yj, self.threshold_beta, self._floors(self.classes_)[j])
             self.stack_[j] = (*stack.coef_[0], stack.intercept_[0])
             self.thresholds_[j] = t
             self.cv_scores_[self.classes_[j]] = {**binary_scores(p >= t, yj), "threshold": t}
