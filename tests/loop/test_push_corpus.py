@@ -7,32 +7,25 @@ from collections import Counter
 
 import pytest
 
-from helpers.corpus import write_corpus
+from helpers.corpus import dataset_rows
 from slant.cli.main import main
-from slant.loop.corpus import analyze_corpus, open_corpus
 from slant.loop.push import push
 from slant.loop.sample import allocate
 from slant.model.slantmodel import Prediction
-from slant.studio.lsformat import prediction_json
+from slant.studio.lsformat import PUSHED_KINDS, prediction_json
 from slant.studio.projects import AUDIT_VIEW_TITLE
 
-PUSHED = ("title", "body")
+CORPUS = {"n_docs": 12, "per_doc": 5, "seed": 2}  # the `corpus` and `analysed` fixtures' (tests/loop/conftest.py)
+PARTITION_SENTENCES = 25
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return write_corpus(tmp_path_factory.mktemp("corpus") / "docs.jsonl", n_docs=12, per_doc=5, seed=2)
-
-
-@pytest.fixture(scope="module")
-def dataset(corpus, default_model, tmp_path_factory):
-    out = tmp_path_factory.mktemp("preds") / "preds"
-    analyze_corpus([corpus], model=default_model, out=out, partition_sentences=25)
-    return out
+def dataset(analysed):
+    return analysed[0]
 
 
 def _rows(dataset):
-    return {r["slant_id"]: r for r in open_corpus(dataset)[0].to_table().to_pylist() if r["kind"] in PUSHED}
+    return {r["slant_id"]: r for r in dataset_rows(dataset) if r["kind"] in PUSHED_KINDS}
 
 
 def _tasks(label_studio, title):
