@@ -219,6 +219,16 @@ def fake_model():
     return FakeModel
 
 
+@pytest.fixture
+def chromium_login():
+    """``chromium_login(url, email, password)``: a context manager giving a Chromium page
+    logged in to Label Studio (helpers.browser); the browser tests take it, and are skipped
+    up front when Playwright or Chromium is missing."""
+    from helpers.browser import chromium_login
+
+    return chromium_login()
+
+
 # --- reviewed records for the model and loop tests ----------------------------------------
 
 def _reviewed(n_docs=30, per_doc=12, seed=0, policy="majority"):

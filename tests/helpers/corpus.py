@@ -1,5 +1,6 @@
 """A small news corpus with metadata, made from the project's seed sentences (labels/seed):
-documents of three outlets for the corpus-scale tests (`slant analyze --out`, `push --from`)."""
+documents of three outlets for the corpus-scale tests (`slant analyze --out`, `push --from`;
+their `corpus` and `analysed` fixtures are in tests/loop/conftest.py)."""
 
 import json
 import random
@@ -29,3 +30,10 @@ def write_corpus(path, n_docs=30, per_doc=12, seed=0):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(d) + "\n" for d in corpus_documents(n_docs, per_doc, seed)), encoding="utf-8")
     return path
+
+
+def dataset_rows(out):
+    """Every row of the dataset `slant analyze --out` wrote to `out`, as dicts, by slant id."""
+    from slant.loop.corpus import open_corpus
+
+    return sorted(open_corpus(out)[0].to_table().to_pylist(), key=lambda r: r["slant_id"])

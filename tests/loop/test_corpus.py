@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpers.corpus import write_corpus
+from helpers.corpus import dataset_rows
 from slant.errors import InputError
 from slant.loop.corpus import MANIFEST, analyze_corpus, open_corpus
 from slant.studio.lsformat import task_data
@@ -14,26 +14,12 @@ from slant.text.documents import read_documents
 
 COLUMNS = ["slant_id", "doc_id", "sentence_index", "start", "end", "text", "kind", "date", "lean", "outlet", "source",
            "title", "url", "labels", "scores", "spans", "uncertainty", "model_version"]
+CORPUS = {"n_docs": 24, "per_doc": 10}  # the `corpus` and `analysed` fixtures' (tests/loop/conftest.py)
+PARTITION_SENTENCES = 60
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return write_corpus(tmp_path_factory.mktemp("corpus") / "docs.jsonl", n_docs=24, per_doc=10)
-
-
-@pytest.fixture(scope="module")
-def local(corpus, default_model, tmp_path_factory):
-    out = tmp_path_factory.mktemp("local") / "preds"
-    result = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=60)
-    return out, result
-
-
-def _rows(out):
-    return sorted(open_corpus(out)[0].to_table().to_pylist(), key=lambda r: r["slant_id"])
-
-
-def test_one_row_per_sentence_with_metadata_and_the_task_key(local, corpus, default_model, tax):
-    out, result = local
+def test_one_row_per_sentence_with_metadata_and_the_task_key(analysed, corpus, default_model, tax):
+    out, result = analysed
     dataset, manifest = open_corpus(out)
     table = dataset.to_table()
     assert table.schema.names == COLUMNS
@@ -54,7 +40,7 @@ def test_one_row_per_sentence_with_metadata_and_the_task_key(local, corpus, defa
     assert result.summary().startswith(f"wrote {out}: {table.num_rows:,} sentences from 24 documents")
 
 
-def test_a_rerun_after_an_interruption_writes_only_the_missing_partitions(local, corpus, default_model, tmp_path):
+def test_a_rerun_after_an_interruption_writes_only_the_missing_partitions(analysed, corpus, default_model, tmp_path):
     out = tmp_path / "preds"
 
     def stop_after_two(done, total, result):
@@ -62,20 +48,21 @@ def test_a_rerun_after_an_interruption_writes_only_the_missing_partitions(local,
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        analyze_corpus([corpus], model=default_model, out=out, partition_sentences=60, progress=stop_after_two)
+        analyze_corpus([corpus], model=default_model, out=out, partition_sentences=PARTITION_SENTENCES,
+                       progress=stop_after_two)
     first = sorted(p.name for p in out.glob("part-*.parquet"))
     assert len(first) == 2 and not list(out.glob(".*tmp"))
     with pytest.raises(InputError, match=r"the analysis did not finish; rerun the same `slant analyze"):
         open_corpus(out)
-    again = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=60)
+    again = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=PARTITION_SENTENCES)
     assert again.skipped == 2 and again.written == again.partitions - 2
     assert not set(again.written_files) & set(first)
-    assert _rows(out) == _rows(local[0])
-    third = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=60)
+    assert dataset_rows(out) == dataset_rows(analysed[0])
+    third = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=PARTITION_SENTENCES)
     assert third.written == 0 and third.new_sentences == 0
 
 
-def test_directories_that_are_not_a_finished_slant_dataset(local, corpus, default_model, tmp_path):
+def test_directories_that_are_not_a_finished_slant_dataset(analysed, corpus, default_model, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("x", encoding="utf-8")
@@ -87,12 +74,12 @@ def test_directories_that_are_not_a_finished_slant_dataset(local, corpus, defaul
     with pytest.raises(InputError, match=r"not written by `slant analyze --out`"):
         open_corpus(other)
     with pytest.raises(InputError, match=r"holds a run with another partition size \(60, now 5000\)"):
-        analyze_corpus([corpus], model=default_model, out=local[0])
+        analyze_corpus([corpus], model=default_model, out=analysed[0])
     with pytest.raises(InputError, match=r"--from .*missing: no such directory"):
         open_corpus(tmp_path / "missing")
 
 
-def test_a_local_dask_cluster_gives_the_same_rows(local, corpus, default_model, tmp_path):
+def test_a_local_dask_cluster_gives_the_same_rows(analysed, corpus, default_model, tmp_path):
     from distributed import Client, LocalCluster
 
     from slant.loop.dask_worker import ModelPlugin
@@ -103,22 +90,23 @@ def test_a_local_dask_cluster_gives_the_same_rows(local, corpus, default_model, 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         assert list(client.run(profiling).values()) == [[True, True]] * 2
-        result = analyze_corpus([corpus], model=default_model, out=tmp_path / "dask", partition_sentences=60,
-                                scheduler=cluster.scheduler_address)
+        result = analyze_corpus([corpus], model=default_model, out=tmp_path / "dask",
+                                partition_sentences=PARTITION_SENTENCES, scheduler=cluster.scheduler_address)
         # The model stays on the workers for the next run, their stack sampler paused while it does.
         assert list(client.run(profiling).values()) == [[False, False]] * 2
         # A second run finds the model there: one plugin, not a second copy of the model.
-        analyze_corpus([corpus], model=default_model, out=tmp_path / "again", partition_sentences=60,
+        analyze_corpus([corpus], model=default_model, out=tmp_path / "again", partition_sentences=PARTITION_SENTENCES,
                        scheduler=cluster.scheduler_address)
         plugins = client.run(lambda dask_worker: sorted(n for n in dask_worker.plugins if n.startswith("slant-")))
         assert list(plugins.values()) == [[ModelPlugin.name_for(default_model)]] * 2
         client.unregister_worker_plugin(ModelPlugin.name_for(default_model))
         assert list(client.run(profiling).values()) == [[True, True]] * 2
     assert result.engine.startswith("Dask at tcp://") and "2 worker threads" in result.engine
-    assert _rows(tmp_path / "dask") == _rows(local[0])
+    assert dataset_rows(tmp_path / "dask") == dataset_rows(analysed[0])
 
 
-def test_local_processes_give_the_same_rows(local, corpus, default_model, tmp_path):
-    result = analyze_corpus([corpus], model=default_model, out=tmp_path / "pool", partition_sentences=60, jobs=2)
+def test_local_processes_give_the_same_rows(analysed, corpus, default_model, tmp_path):
+    result = analyze_corpus([corpus], model=default_model, out=tmp_path / "pool", partition_sentences=PARTITION_SENTENCES,
+                            jobs=2)
     assert result.engine == "2 local processes"
-    assert _rows(tmp_path / "pool") == _rows(local[0])
+    assert dataset_rows(tmp_path / "pool") == dataset_rows(analysed[0])

@@ -11,12 +11,14 @@ import time
 
 import pytest
 
-from helpers.corpus import write_corpus
+from helpers.corpus import dataset_rows
 from slant.cli.main import main
-from slant.loop.corpus import analyze_corpus, open_corpus
+from slant.loop.corpus import analyze_corpus
 
 # `python -m dask` is the `dask` command of this interpreter (a copied venv keeps stale script shebangs)
 DASK = [sys.executable, "-m", "dask"]
+CORPUS = {"n_docs": 24, "per_doc": 10, "seed": 1}  # the `corpus` fixture's (tests/loop/conftest.py)
+PARTITION_SENTENCES = 20
 
 
 def _free_port():
@@ -58,29 +60,19 @@ def cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return write_corpus(tmp_path_factory.mktemp("corpus") / "docs.jsonl", n_docs=24, per_doc=10, seed=1)
-
-
-@pytest.fixture(scope="module")
-def reference(corpus, default_model, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ref") / "preds"
-    analyze_corpus([corpus], model=default_model, out=out, partition_sentences=20)
-    return _rows(out)
-
-
-def _rows(out):
-    return sorted(open_corpus(out)[0].to_table().to_pylist(), key=lambda r: r["slant_id"])
+def reference(analysed):
+    return dataset_rows(analysed[0])
 
 
 def test_analyze_on_the_cluster_from_the_command_line(cluster, corpus, reference, default_model_cache, monkeypatch,
                                                       tmp_path, capsys):
     monkeypatch.setenv("SLANT_CACHE_DIR", str(default_model_cache))
     out = tmp_path / "preds"
-    assert main(["analyze", str(corpus), "--out", str(out), "--scheduler", cluster[0], "--partition-size", "20"]) == 0
+    assert main(["analyze", str(corpus), "--out", str(out), "--scheduler", cluster[0],
+                 "--partition-size", str(PARTITION_SENTENCES)]) == 0
     err = capsys.readouterr().err
     assert f"wrote {out}: {len(reference):,} sentences from 24 documents" in err and f"Dask at {cluster[0]}" in err
-    assert _rows(out) == reference
+    assert dataset_rows(out) == reference
 
 
 def test_a_rerun_after_an_interruption_on_the_cluster_writes_only_the_missing_partitions(cluster, corpus, reference,
@@ -92,13 +84,14 @@ def test_a_rerun_after_an_interruption_on_the_cluster_writes_only_the_missing_pa
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        analyze_corpus([corpus], model=default_model, out=out, partition_sentences=20, scheduler=cluster[0],
-                       progress=interrupt)
+        analyze_corpus([corpus], model=default_model, out=out, partition_sentences=PARTITION_SENTENCES,
+                       scheduler=cluster[0], progress=interrupt)
     first = {p.name for p in out.glob("part-*.parquet")}
     assert len(first) == 3
-    again = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=20, scheduler=cluster[0])
+    again = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=PARTITION_SENTENCES,
+                           scheduler=cluster[0])
     assert again.skipped == 3 and again.written == again.partitions - 3 and not set(again.written_files) & first
-    assert _rows(out) == reference
+    assert dataset_rows(out) == reference
 
 
 def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(cluster, corpus, reference, default_model, tmp_path):
@@ -111,10 +104,10 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(cluster, corpus, r
             killed.append(time.time())
 
     out = tmp_path / "preds"
-    result = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=20, scheduler=address,
-                            progress=kill_one)
+    result = analyze_corpus([corpus], model=default_model, out=out, partition_sentences=PARTITION_SENTENCES,
+                            scheduler=address, progress=kill_one)
     assert killed and workers["w2"].wait(timeout=10) == -signal.SIGKILL
     assert result.written == result.partitions > 5
-    rows = _rows(out)
+    rows = dataset_rows(out)
     assert len(rows) == len({r["slant_id"] for r in rows}) == len(reference)
     assert rows == reference

@@ -7,32 +7,29 @@ from collections import Counter
 
 import pytest
 
-from helpers.corpus import write_corpus
+from helpers.corpus import dataset_rows
 from slant.cli.main import main
-from slant.loop.corpus import analyze_corpus, open_corpus
+from slant.loop.corpus import open_corpus
+from slant.loop.prelabel import tasks_with_predictions
 from slant.loop.push import push
+from slant.loop.push_corpus import _chosen_tasks, _task
 from slant.loop.sample import allocate
 from slant.model.slantmodel import Prediction
-from slant.studio.lsformat import prediction_json
+from slant.studio.lsformat import PUSHED_KINDS, prediction_json, task_data
 from slant.studio.projects import AUDIT_VIEW_TITLE
+from slant.text.documents import read_documents
 
-PUSHED = ("title", "body")
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return write_corpus(tmp_path_factory.mktemp("corpus") / "docs.jsonl", n_docs=12, per_doc=5, seed=2)
+CORPUS = {"n_docs": 12, "per_doc": 5, "seed": 2}  # the `corpus` and `analysed` fixtures' (tests/loop/conftest.py)
+PARTITION_SENTENCES = 25
 
 
 @pytest.fixture(scope="module")
-def dataset(corpus, default_model, tmp_path_factory):
-    out = tmp_path_factory.mktemp("preds") / "preds"
-    analyze_corpus([corpus], model=default_model, out=out, partition_sentences=25)
-    return out
+def dataset(analysed):
+    return analysed[0]
 
 
 def _rows(dataset):
-    return {r["slant_id"]: r for r in open_corpus(dataset)[0].to_table().to_pylist() if r["kind"] in PUSHED}
+    return {r["slant_id"]: r for r in dataset_rows(dataset) if r["kind"] in PUSHED_KINDS}
 
 
 def _tasks(label_studio, title):
@@ -82,6 +79,46 @@ def test_missing_corpus_extra(dataset, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     assert main(["push", "--from", str(dataset), "--project", "p", "--sample", "3"]) == 1
     assert "pip install 'slant[corpus]'" in capsys.readouterr().err
+
+
+def test_a_sampled_sentence_becomes_the_task_push_file_makes(corpus, dataset, default_model, tax):
+    """Data, review fields and prediction as `slant push FILE` builds them from the document;
+    only the document fields come back as the strings the dataset stores (lean -2 -> "-2")."""
+    from_file = {t["data"]["slant_id"]: t for doc in read_documents([corpus])
+                 for t in tasks_with_predictions(task_data(doc, taxonomy=tax), model=default_model, taxonomy=tax)}
+    wanted = {sid: {"selection": "uncertainty"} if i % 2 else {"slant_audit": True, "slant_audit_p": 0.25}
+              for i, sid in enumerate(sorted(from_file))}
+    built = list(_chosen_tasks(open_corpus(dataset)[0], wanted, tax))
+    assert sorted(t["data"]["slant_id"] for t in built) == sorted(from_file)
+    assert any(t["data"]["text"] == t["data"]["doc_title"] for t in built)  # title sentences too
+    assert any(r["type"] == "labels" for t in built for r in t["predictions"][0]["result"])  # some with spans
+    for task in built:
+        sid = task["data"]["slant_id"]
+        want = from_file[sid]["data"]
+        assert task["data"] == {**want, "lean": str(want["lean"]), **wanted[sid]}
+        assert list(task["data"])[-len(wanted[sid]):] == list(wanted[sid])  # the sample's fields last
+        assert task["predictions"] == from_file[sid]["predictions"]
+
+
+def test_a_row_becomes_one_task_with_its_document_fields_and_stored_prediction(tax):
+    row = {"slant_id": "a" * 32, "doc_id": "d1", "sentence_index": 2, "start": 40, "end": 77, "kind": "body",
+           "text": "Critics say the slashed budget hurts.", "title": None, "source": "s.txt", "outlet": "Herald",
+           "date": None, "slant_note": "x", "labels": ["loaded_language"], "scores": [("loaded_language", 0.8)],
+           "spans": [{"start": 16, "end": 23, "label": "loaded_language", "text": "slashed", "score": 1.0}],
+           "uncertainty": 0.3, "model_version": "m1"}
+    task = _task(row, "Before.", "", {"selection": "random"}, tax)
+    assert task["data"] == {
+        "text": row["text"], "context_before": "Before.", "context_after": "",
+        "slant_labels": "Loaded language", "slant_confidence": 0.8, "slant_uncertainty": 0.3,
+        "outlet": "Herald", "doc_id": "d1", "doc_title": "", "sentence_index": 2, "start": 40, "end": 77,
+        "source": "s.txt", "slant_id": "a" * 32, "selection": "random"}
+    assert list(task["data"])[:6] == ["text", "context_before", "context_after", "slant_labels", "slant_confidence",
+                                      "slant_uncertainty"]
+    (pred,) = task["predictions"]
+    assert pred["model_version"] == "m1" and pred["score"] == 0.8
+    assert [(r["id"], r["type"], r["value"]) for r in pred["result"]] == [
+        ("aaaaaaaac", "choices", {"choices": ["Loaded language"]}),
+        ("aaaaaaaas0", "labels", {"start": 16, "end": 23, "text": "slashed", "labels": ["Loaded language"]})]
 
 
 # --- against the session's real Label Studio ------------------------------------------------

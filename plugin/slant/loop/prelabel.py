@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from slant.errors import ModelError
 from slant.studio.lsformat import confidence, iter_task_data, prediction_json
 
-__all__ = ["Batch", "iter_batches", "review_fields", "tasks_with_predictions", "with_review_fields"]
+__all__ = ["Batch", "iter_batches", "prediction_task", "review_fields", "tasks_with_predictions", "with_review_fields"]
 
 
 def review_fields(prediction, taxonomy):
@@ -44,11 +44,15 @@ def tasks_with_predictions(datas, *, model, taxonomy):
     predictions = model.predict([d["text"] for d in datas])
     if len(predictions) != len(datas):
         raise ModelError(f"model {version!r} returned {len(predictions)} predictions for {len(datas)} sentences; the model is broken, retrain or use the default model")
-    return [
-        {"data": with_review_fields(d, p, taxonomy),
-         "predictions": [prediction_json(p, text=d["text"], taxonomy=taxonomy, model_version=version, key=d["slant_id"])]}
-        for d, p in zip(datas, predictions)
-    ]
+    return [prediction_task(d, p, taxonomy=taxonomy, model_version=version) for d, p in zip(datas, predictions)]
+
+
+def prediction_task(data, prediction, *, taxonomy, model_version):
+    """One Label Studio task (``{"data", "predictions"}``): task `data` with the review fields
+    of `prediction`, and `prediction` as the task's one prediction, keyed on its ``slant_id``."""
+    return {"data": with_review_fields(data, prediction, taxonomy),
+            "predictions": [prediction_json(prediction, text=data["text"], taxonomy=taxonomy,
+                                            model_version=model_version, key=data["slant_id"])]}
 
 
 @dataclass

@@ -3,7 +3,7 @@
 The rows come from the Parquet dataset of `slant analyze --out DIR`; nothing is analysed
 again. Each chosen sentence becomes the task `slant push FILE` would have made (same
 `slant_id`, context, document metadata), with a prediction built by
-`slant.studio.lsformat.prediction_json` from the stored labels, scores and spans. Pushes
+`slant.loop.prelabel.prediction_task` from the stored labels, scores and spans. Pushes
 are idempotent by `slant_id` (`slant.loop.push.push_target` reads the ids a project holds
 once). Audit tasks (`--audit N`) carry the audit fields of `slant.loop.sample` and get a
 Data Manager tab; a sentence already in the project (pushed for review) that the audit
@@ -16,11 +16,11 @@ from collections import Counter
 
 from slant.errors import InputError
 from slant.loop.corpus import open_corpus
-from slant.loop.prelabel import with_review_fields
+from slant.loop.prelabel import prediction_task
 from slant.loop.push import push_result, push_target
 from slant.loop.sample import choose
 from slant.model.slantmodel import Prediction
-from slant.studio.lsformat import PUSHED_KINDS, prediction_json
+from slant.studio.lsformat import PUSHED_KINDS, sentence_data
 from slant.studio.projects import ensure_audit_view
 from slant.studio.tasks import add_task_data, existing_slant_ids, import_tasks
 
@@ -45,16 +45,14 @@ def _population(dataset, by):
 
 
 def _task(row, context_before, context_after, extra, taxonomy):
-    meta = {k: v for k, v in row.items() if k not in _NOT_META and v is not None and not k.startswith("slant_")}
-    data = {**meta, "text": row["text"], "context_before": context_before, "context_after": context_after,
-            "doc_id": row["doc_id"], "doc_title": row.get("title") or "", "sentence_index": row["sentence_index"],
-            "start": row["start"], "end": row["end"], "source": row.get("source") or "", "slant_id": row["slant_id"],
-            **extra}
+    meta = {k: v for k, v in row.items() if k not in _NOT_META and v is not None}
+    data = sentence_data(meta, text=row["text"], context_before=context_before, context_after=context_after,
+                         doc_id=row["doc_id"], doc_title=row.get("title") or "", sentence_index=row["sentence_index"],
+                         start=row["start"], end=row["end"], source=row.get("source") or "", slant_id=row["slant_id"])
     spans = [{"start": s["start"], "end": s["end"], "label": s["label"], "text": s["text"], "weight": s["score"]}
              for s in row["spans"] or ()]
     pred = Prediction(list(row["labels"] or ()), dict(row["scores"] or ()), spans, float(row["uncertainty"]))
-    return {"data": with_review_fields(data, pred, taxonomy), "predictions": [prediction_json(pred, text=row["text"], taxonomy=taxonomy,
-                                                                                    model_version=row["model_version"], key=row["slant_id"])]}
+    return prediction_task({**data, **extra}, pred, taxonomy=taxonomy, model_version=row["model_version"])
 
 
 def _chosen_tasks(dataset, wanted, taxonomy):

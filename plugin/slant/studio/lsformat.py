@@ -38,6 +38,7 @@ __all__ = [
     "label_lookup",
     "prediction_json",
     "read_result",
+    "sentence_data",
     "slant_id",
     "task_data",
 ]
@@ -68,34 +69,47 @@ def task_data(document, *, taxonomy):
 
 
 def iter_task_data(document, *, taxonomy):
-    """Task ``data`` dicts for the pushable sentences of one `Document`, one at a time, so
-    a document of any size costs one batch of tasks, not one dict per sentence at once.
+    """Task ``data`` dicts (`sentence_data`) for the pushable sentences of one `Document`,
+    one at a time, so a document of any size costs one batch of tasks, not one dict per
+    sentence at once.
 
     Context fields hold the neighbouring pushed sentences of the same document ("" at
-    the edges): the labeling config requires the keys to exist. Every metadata field of
-    the document (outlet, date, url, ...) is carried too, unless its name is one of these
-    or starts with ``slant_`` (slant's own marks, such as the audit sample's).
+    the edges): the labeling config requires the keys to exist.
     """
     digest = content_hash(document.text)
-    meta = {k: v for k, v in (document.meta or {}).items() if not str(k).startswith("slant_")}
+    meta = document.meta or {}
     doc_id, title, source = str(document.id), document.title or "", document.source or ""
     before, current = None, None
     for s in [*(s for s in document.sentences if s.kind in PUSHED_KINDS), None]:
         if current is not None:
-            yield {
-                **meta,
-                "text": current.text,
-                "context_before": before.text if before is not None else "",
-                "context_after": s.text if s is not None else "",
-                "doc_id": doc_id,
-                "doc_title": title,
-                "sentence_index": current.index,
-                "start": current.start,
-                "end": current.end,
-                "source": source,
-                "slant_id": slant_id(digest, current.start, current.end, taxonomy.id),
-            }
+            yield sentence_data(
+                meta, text=current.text, context_before=before.text if before is not None else "",
+                context_after=s.text if s is not None else "", doc_id=doc_id, doc_title=title,
+                sentence_index=current.index, start=current.start, end=current.end, source=source,
+                slant_id=slant_id(digest, current.start, current.end, taxonomy.id))
         before, current = current, s
+
+
+def sentence_data(meta, *, text, context_before, context_after, doc_id, doc_title, sentence_index, start, end,
+                  source, slant_id):
+    """The ``data`` of one sentence's task, whoever builds it (`iter_task_data` from a
+    `Document`, `slant push --from` from a Parquet row): every field of the document's
+    `meta` (outlet, date, url, ...) unless its name is one of the sentence's own fields,
+    which come after it, or starts with ``slant_`` (slant's own marks, such as the audit
+    sample's)."""
+    return {
+        **{k: v for k, v in meta.items() if not str(k).startswith("slant_")},
+        "text": text,
+        "context_before": context_before,
+        "context_after": context_after,
+        "doc_id": doc_id,
+        "doc_title": doc_title,
+        "sentence_index": sentence_index,
+        "start": start,
+        "end": end,
+        "source": source,
+        "slant_id": slant_id,
+    }
 
 
 def _score(value):
