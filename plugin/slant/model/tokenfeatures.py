@@ -25,12 +25,19 @@ N_FEATURES = 1 << 18
 _QUOTES = "\"“”‘’«»'"
 
 
+_SHAPE = str.maketrans({**dict.fromkeys(map(chr, range(65, 91)), "X"), **dict.fromkeys(map(chr, range(97, 123)), "x"),
+                        **dict.fromkeys("0123456789", "d")})
+_REPEAT = re.compile(r"(.)\1+")
+_DIGIT = re.compile(r"\d")
+
+
 @lru_cache(maxsize=1 << 17)
 def _shape(word):
-    s = re.sub(r"[A-Z]", "X", word)
-    s = re.sub(r"[a-z]", "x", s)
-    s = re.sub(r"\d", "d", s)
-    return re.sub(r"(.)\1+", r"\1\1", s)
+    """Capitals as X, small letters as x, digits as d, runs cut to two ("Xxx", "dd")."""
+    s = word.translate(_SHAPE)
+    if not s.isascii():
+        s = _DIGIT.sub("d", s)  # digits of other scripts, as `\d` reads them
+    return _REPEAT.sub(r"\1\1", s)
 
 
 class _Lex:
