@@ -291,17 +291,24 @@ class SpanTagger(BaseEstimator):
                     for text, a, b in found]
         cache = self.__dict__.setdefault("_named_cache", {})
         keys = [(text[a:b], text[max(0, a - 1):a], a > 0) for text, a, b in found]
-        new = {}
+        got, new = {}, {}
         for key, (text, a, b) in zip(keys, found):
-            if key not in cache and key not in new:
+            if key in got or key in new:
+                continue
+            hit = cache.get(key)
+            if hit is None:
                 new[key] = _source_features(text, a, b)
+            else:
+                got[key] = hit
         if new:
-            if len(cache) + len(new) > _NAMED_CACHE:
-                cache.clear()
             x = self._hasher.transform(list(new.values()))
             z = (x @ self.source_model_.coef_.T)[:, 0] + self.source_model_.intercept_[0]
-            cache.update(zip(new, (z > 0).tolist()))
-        return [cache[key] for key in keys]
+            decided = dict(zip(new, (z > 0).tolist()))
+            if len(cache) + len(decided) > _NAMED_CACHE:
+                cache.clear()
+            cache.update(decided)
+            got.update(decided)
+        return [got[key] for key in keys]
 
     def __getstate__(self):
         state = dict(super().__getstate__())

@@ -120,8 +120,14 @@ def _col(kind, value):
     if j is None:
         if len(_COLS) > 1 << 21:
             _COLS.clear()
-        j = _COLS[key] = abs(murmurhash3_32(kind + value, seed=0)) % N_FEATURES
+        j = _COLS[key] = _hash(kind + value)
     return j
+
+
+def _hash(feature):
+    """The `FeatureHasher` column of one feature string, not memoised: for the strings of
+    one word or one bigram, which `_token_cols` and `_pair` memoise whole."""
+    return abs(murmurhash3_32(feature, seed=0)) % N_FEATURES
 
 
 _TOKEN = {}  # (original form, word, first?, families) -> (own columns, columns seen from each neighbour)
@@ -136,7 +142,7 @@ def _token_cols(orig, w, first, fams):
     if got is None:
         if len(_TOKEN) > 1 << 20:
             _TOKEN.clear()
-        own = [_col("w=", w), _col("sh=", _shape(orig)), _col("p3=", w[:3]), _col("x3=", w[-3:]), _col("x2=", w[-2:])]
+        own = [_hash("w=" + w), _col("sh=", _shape(orig)), _col("p3=", w[:3]), _col("x3=", w[-3:]), _col("x2=", w[-2:])]
         if orig[:1].isupper():
             own.append(_col("cap0" if first else "cap", ""))
         if orig.isupper() and len(orig) > 1:
@@ -144,7 +150,7 @@ def _token_cols(orig, w, first, fams):
         own.extend(_col("fam=", fam) for fam in fams)
         ctx = []
         for _, wk, fk, ck in _CTX:
-            c = [_col(wk, w), *(_col(fk, fam) for fam in fams)]
+            c = [_hash(wk + w), *(_col(fk, fam) for fam in fams)]
             if orig[:1].isupper():
                 c.append(_col(ck, ""))
             ctx.append(tuple(c))  # what the token k = j - d, d away from this one, sees
@@ -218,7 +224,8 @@ def _pair(a, b):
     if got is None:
         if len(_PAIRS) > 1 << 21:
             _PAIRS.clear()
-        got = _PAIRS[(a, b)] = (_col("b+=", f"{a}|{b}"), _col("b-=", f"{a}|{b}"))
+        ab = f"{a}|{b}"
+        got = _PAIRS[(a, b)] = (_hash("b+=" + ab), _hash("b-=" + ab))
     return got
 
 
