@@ -159,20 +159,25 @@ def _token_cols(orig, w, first, fams):
 
 
 def _quoted(text, spans):
-    """Per token: is it inside quotation marks?"""
+    """Per token: is it inside quotation marks? (Gaps of one space, the usual case, are
+    skipped: they hold no mark.)"""
     n = len(spans)
     if not any(c in text for c in _QUOTES):
         return [False] * n
-    quoted, inside = [], False
+    quoted, inside, prev = [], False, 0
     for k, (s, e) in enumerate(spans):
-        before = text[spans[k - 1][1]:s] if k else text[:s]
-        if any(c in _QUOTES for c in before):
-            inside = not inside if any(c in "\"'" for c in before) else any(c in "“‘«" for c in before)
+        before = text[prev:s]
+        if before != " " and not _MARKS.isdisjoint(before):
+            inside = not inside if not _STRAIGHT.isdisjoint(before) else not _OPENING.isdisjoint(before)
         quoted.append(inside)
         after = text[e:spans[k + 1][0]] if k + 1 < n else text[e:]
-        if any(c in "”’»" for c in after) or (inside and any(c in "\"'" for c in after)):
+        if after != " " and (not _CLOSING.isdisjoint(after) or (inside and not _STRAIGHT.isdisjoint(after))):
             inside = False
+        prev = e
     return quoted
+
+
+_MARKS, _STRAIGHT, _OPENING, _CLOSING = frozenset(_QUOTES), frozenset("\"'"), frozenset("“‘«"), frozenset("”’»")
 
 
 # Context offsets with their feature kinds; the columns of the position features (the
