@@ -143,3 +143,37 @@ def test_sources_and_cues_are_separate_spans_each_with_its_sources_role(tagger):
     assert {("Officials", "attribution_vague"), ("said", "attribution_vague")} <= got, got
     assert ("according to", "attribution_named") in got and any("Ruth Alvarez" in t for t, lab in got if lab == "attribution_named")
     assert not any(t in ("the", "it") for t, _ in got)  # function words alone are never a span
+
+
+def test_a_batch_is_tagged_as_each_sentence_alone(tagger):
+    # tag_many scores the sources of the whole batch together and memoises token rows;
+    # neither may change what one sentence gets
+    texts = ["Officials said the bridge would reopen in May, according to Mayor Ruth Alvarez.",
+             "Critics say the council rammed the budget through without a hearing.",
+             "The agency's so-called “review” took less than a day, a spokesman told reporters.",
+             "", "Officials said the bridge would reopen in May, according to Mayor Ruth Alvarez.",
+             "A senior official said the talks had stalled, said Ana Ruiz."]
+    every = ["loaded_language", "name_calling", "scare_quotes", "attribution_named", "attribution_vague"]
+    labels = [every, ["loaded_language"], every, every, ["attribution_vague"], ["attribution_named", "omission"]]
+    fresh = SpanTagger(categories=tagger.categories)
+    fresh.__dict__.update({k: v for k, v in tagger.__dict__.items() if k.endswith("_") and not k.startswith("_")})
+    batch = fresh.tag_many(texts, labels)
+    assert [fresh.tag(t, labs) for t, labs in zip(texts, labels)] == batch
+    assert [tagger.tag(t, labs) for t, labs in zip(texts, labels)] == batch
+    assert any(s["label"] == "attribution_vague" for s in batch[0][0]) and batch[3] == ([], None)
+
+
+def test_source_decisions_cache_stays_bounded(tagger, monkeypatch):
+    import slant.model.spantagger as spantagger
+
+    monkeypatch.setattr(spantagger, "_NAMED_CACHE", 3)
+    fresh = SpanTagger(categories=tagger.categories)
+    fresh.__dict__.update({k: v for k, v in tagger.__dict__.items() if k.endswith("_") and not k.startswith("_")})
+    names = ["Officials", "Mayor Ruth Alvarez", "Analysts", "Ana Ruiz", "A senior official", "The ministry"]
+    found = [(f"{n} said it.", 0, len(n)) for n in names]
+    first = fresh._named_many(found[:2])
+    assert len(fresh._named_cache) == 2
+    got = fresh._named_many(found)  # more new sources than the cache holds: it starts over
+    assert len(fresh._named_cache) == 4 and got[:2] == first  # the four new ones only
+    assert got == [tagger._named_many([f])[0] for f in found]
+    assert got[1] is True and got[0] is False

@@ -110,17 +110,21 @@ def apply_tagger(tagger, texts, classes, proba, chosen, spans):
     classes = list(classes)
     col = {c: j for j, c in enumerate(classes)}
     attr_cols = [col[c] for c in ATTRIBUTION if c in col]
-    chosen = chosen.copy()
+    covered = [j for j, c in enumerate(classes) if tagger.covers(c)]
+    rows = chosen.tolist()  # per sentence, as lists: indexing numpy one cell at a time cost more than the rest
     out = [] if spans is not None else None
     needs_all = []
+    scare = col.get("scare_quotes")
     for i, text in enumerate(texts):
-        if "scare_quotes" in col and chosen[i, col["scare_quotes"]] and not short_quotes(text):
-            chosen[i, col["scare_quotes"]] = False  # no short quoted phrase: no scare quote
+        row = rows[i]
+        if scare is not None and row[scare] and not short_quotes(text):
+            row[scare] = False  # no short quoted phrase: no scare quote
         # every ticked span category is tagged, spans wanted or not: where spans overlap,
         # the weaker label is dropped, so the labels must not depend on `explain`
-        needs_all.append([classes[j] for j in np.flatnonzero(chosen[i]) if tagger.covers(classes[j])])
+        needs_all.append([classes[j] for j in covered if row[j]])
     tagged_all = tagger.tag_many(texts, needs_all)
     for i, text in enumerate(texts):
+        row = rows[i]
         needs = needs_all[i]
         tagged, attribution = tagged_all[i]
         if "scare_quotes" in needs:
@@ -128,19 +132,24 @@ def apply_tagger(tagger, texts, classes, proba, chosen, spans):
         if attribution is not None and len(attr_cols) == 2:
             if attribution:
                 for c in ATTRIBUTION:
-                    chosen[i, col[c]] = c in attribution
-            elif chosen[i, attr_cols].all():
+                    row[col[c]] = c in attribution
+            elif all(row[j] for j in attr_cols):
                 weaker = min(attr_cols, key=lambda j: proba[i, j])
-                chosen[i, weaker] = False
-        now = {classes[j] for j in np.flatnonzero(chosen[i])}
-        mine = [s for s in tagged if s["label"] in now]
+                row[weaker] = False
+        mine = tagged
+        if mine:
+            now = {classes[j] for j, on in enumerate(row) if on}
+            mine = [s for s in tagged if s["label"] in now]
         if mine:
             resolved = one_label_per_word(text, mine, lambda lab, i=i: proba[i, col[lab]])
             for lab in {s["label"] for s in mine} - {s["label"] for s in resolved}:
-                chosen[i, col[lab]] = False  # its words were a stronger device's: no span, no label
+                row[col[lab]] = False  # its words were a stronger device's: no span, no label
             mine = resolved
         if out is not None:
-            now = {classes[j] for j in np.flatnonzero(chosen[i])}
             kept = [s for s in spans[i] if not tagger.covers(s["label"])]
-            out.append(sorted(kept + [s for s in mine if s["label"] in now], key=lambda s: (s["start"], s["end"])))
+            if mine:
+                now = {classes[j] for j, on in enumerate(row) if on}
+                kept += [s for s in mine if s["label"] in now]
+            out.append(sorted(kept, key=lambda s: (s["start"], s["end"])))
+    chosen = np.array(rows, dtype=chosen.dtype).reshape(chosen.shape)
     return chosen, out

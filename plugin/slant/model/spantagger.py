@@ -18,6 +18,8 @@ features persist with skops (no pickle) and need no extra dependency; runs of to
 above a threshold tuned on held-out documents are what a reviewer needs.
 """
 
+from functools import lru_cache
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction import FeatureHasher
@@ -30,6 +32,7 @@ from slant.model.tokenfeatures import N_FEATURES, lexicon_families, token_matrix
 __all__ = ["ATTRIBUTION", "SpanTagger", "is_cue"]
 
 ATTRIBUTION = ("attribution_named", "attribution_vague")
+_NAMED_CACHE = 200_000  # source decisions a tagger keeps before starting over
 _VAGUE_DETS = frozenset("a an some many several one two three few most other others certain unnamed anonymous".split())
 
 
@@ -203,16 +206,29 @@ class SpanTagger(BaseEstimator):
                 n = len(jobs[k][2])
                 probs[k][target] = p[at:at + n]
                 at += n
-        for k, (i, wanted, tok_spans, words, _) in enumerate(jobs):
-            out[i] = self._tag_one(texts[i], labels_list[i], wanted, tok_spans, words, probs[k])
+        tagged = [self._tag_one(texts[i], wanted, tok_spans, words, probs[k])
+                  for k, (i, wanted, tok_spans, words, _) in enumerate(jobs)]
+        # Every found source of the batch is called named or vague in one go (one hashed
+        # matrix, one product) before each sentence's cues are given their source's role.
+        found = [(texts[i], a, b) for (i, *_), (_, attr) in zip(jobs, tagged) if attr for a, b, _ in attr[0]]
+        named = iter(self._named_many(found))
+        for (i, *_), (spans, attr) in zip(jobs, tagged):
+            attribution = None
+            if attr is not None:
+                attribution = self._attribute(texts[i], labels_list[i], spans, *attr, named)
+            spans.sort(key=lambda s: (s["start"], s["end"], s["label"]))
+            out[i] = spans, attribution
         return out
 
     @staticmethod
     def _target(label):
         return "attribution" if label in ATTRIBUTION else label
 
-    def _tag_one(self, text, labels, wanted, tok_spans, words, probs_by_target):
-        out, attribution = [], None
+    def _tag_one(self, text, wanted, tok_spans, words, probs_by_target):
+        """A sentence's spans of the non-attribution categories, and for attribution
+        (when wanted) its sources ``[(start, end, weight)]`` and cues, still to be called
+        named or vague (`_attribute`)."""
+        out, attr = [], None
         done = set()
         for lab in wanted:
             target = self._target(lab)
@@ -225,7 +241,7 @@ class SpanTagger(BaseEstimator):
                     a, b = tok_spans[k][0], tok_spans[j][1]  # scare quotes: snapped to their marks in `consistency`
                     out.append({"start": a, "end": b, "label": lab, "text": text[a:b], "weight": round(w, 4)})
                 continue
-            attribution, cues = set(), []
+            sources, cues = [], []
             for k, j, w in runs:
                 # A run like "Supporters said" is a source and its cue: the reporting words
                 # at either edge become their own span, as annotators mark them.
@@ -241,34 +257,58 @@ class SpanTagger(BaseEstimator):
                     continue
                 if all(words[i] in _FUNCTION for i in range(k, j + 1)):
                     continue  # "it", "the": not a source on their own
-                a, b = tok_spans[k][0], tok_spans[j][1]
-                role = "attribution_named" if self._named(text, a, b) else "attribution_vague"
-                attribution.add(role)
-                out.append({"start": a, "end": b, "label": role, "text": text[a:b], "weight": round(w, 4)})
-            sources = [s for s in out if s["label"] in ATTRIBUTION]
-            fallback = max((x for x in labels if x in ATTRIBUTION), default=ATTRIBUTION[0])
-            for a, b, w in _merge_adjacent(text, sorted(set(cues))):
-                # a cue goes with its nearest source ("said" after "Officials" is vague)
-                near = min(sources, key=lambda s: min(abs(s["start"] - b), abs(a - s["end"])), default=None)
-                role = near["label"] if near else fallback
-                out.append({"start": a, "end": b, "label": role, "text": text[a:b], "weight": round(w, 4)})
-        out.sort(key=lambda s: (s["start"], s["end"], s["label"]))
-        return out, attribution
+                sources.append((tok_spans[k][0], tok_spans[j][1], w))
+            attr = (sources, cues)
+        return out, attr
 
-    def _named(self, text, a, b):
+    @staticmethod
+    def _attribute(text, labels, out, sources, cues, named):
+        """Add a sentence's sources (named or vague, from the iterator `named`) and cues to
+        `out`; return the attribution labels the sources support."""
+        attribution, found = set(), []
+        for a, b, w in sources:
+            role = "attribution_named" if next(named) else "attribution_vague"
+            attribution.add(role)
+            found.append({"start": a, "end": b, "label": role, "text": text[a:b], "weight": round(w, 4)})
+        out.extend(found)
+        fallback = max((x for x in labels if x in ATTRIBUTION), default=ATTRIBUTION[0])
+        for a, b, w in _merge_adjacent(text, sorted(set(cues))):
+            # a cue goes with its nearest source ("said" after "Officials" is vague)
+            near = min(found, key=lambda s: min(abs(s["start"] - b), abs(a - s["end"])), default=None)
+            role = near["label"] if near else fallback
+            out.append({"start": a, "end": b, "label": role, "text": text[a:b], "weight": round(w, 4)})
+        return attribution
+
+    def _named_many(self, found):
+        """Named (True) or vague, per source ``(text, start, end)``.
+
+        The decision depends on the source's words and the character before it; sources
+        repeat ("officials", "the ministry"), so decisions are cached per model, and the
+        sources not seen yet are hashed and scored together.
+        """
         if self.source_model_ is None:
-            return any(w[:1].isupper() for w in text[a:b].split()[1:]) or (a > 0 and text[a:a + 1].isupper())
-        # The decision depends on the source's words and the character before it; sources
-        # repeat ("officials", "the ministry"), so decisions are cached per model.
+            return [any(w[:1].isupper() for w in text[a:b].split()[1:]) or (a > 0 and text[a:a + 1].isupper())
+                    for text, a, b in found]
         cache = self.__dict__.setdefault("_named_cache", {})
-        key = (text[a:b], text[max(0, a - 1):a], a > 0)
-        hit = cache.get(key)
-        if hit is None:
-            if len(cache) > 200_000:
+        keys = [(text[a:b], text[max(0, a - 1):a], a > 0) for text, a, b in found]
+        got, new = {}, {}
+        for key, (text, a, b) in zip(keys, found):
+            if key in got or key in new:
+                continue
+            hit = cache.get(key)
+            if hit is None:
+                new[key] = _source_features(text, a, b)
+            else:
+                got[key] = hit
+        if new:
+            x = self._hasher.transform(list(new.values()))
+            z = (x @ self.source_model_.coef_.T)[:, 0] + self.source_model_.intercept_[0]
+            decided = dict(zip(new, (z > 0).tolist()))
+            if len(cache) + len(decided) > _NAMED_CACHE:
                 cache.clear()
-            x = self._hasher.transform([_source_features(text, a, b)])
-            hit = cache[key] = bool((x @ self.source_model_.coef_.T)[0, 0] + self.source_model_.intercept_[0] > 0)
-        return hit
+            cache.update(decided)
+            got.update(decided)
+        return [got[key] for key in keys]
 
     def __getstate__(self):
         state = dict(super().__getstate__())
@@ -285,8 +325,10 @@ class SpanTagger(BaseEstimator):
 _CUE = None
 
 
+@lru_cache(maxsize=1 << 16)
 def is_cue(phrase):
-    """A reporting verb or cue ("said", "according to", "told reporters"), not a source."""
+    """A reporting verb or cue ("said", "according to", "told reporters"), not a source
+    (memoised: the same words are asked about again and again)."""
     global _CUE
     if _CUE is None:
         lex = load_lexicons()

@@ -25,12 +25,19 @@ N_FEATURES = 1 << 18
 _QUOTES = "\"“”‘’«»'"
 
 
+_SHAPE = str.maketrans({**dict.fromkeys(map(chr, range(65, 91)), "X"), **dict.fromkeys(map(chr, range(97, 123)), "x"),
+                        **dict.fromkeys("0123456789", "d")})
+_REPEAT = re.compile(r"(.)\1+")
+_DIGIT = re.compile(r"\d")
+
+
 @lru_cache(maxsize=1 << 17)
 def _shape(word):
-    s = re.sub(r"[A-Z]", "X", word)
-    s = re.sub(r"[a-z]", "x", s)
-    s = re.sub(r"\d", "d", s)
-    return re.sub(r"(.)\1+", r"\1\1", s)
+    """Capitals as X, small letters as x, digits as d, runs cut to two ("Xxx", "dd")."""
+    s = word.translate(_SHAPE)
+    if not s.isascii():
+        s = _DIGIT.sub("d", s)  # digits of other scripts, as `\d` reads them
+    return _REPEAT.sub(r"\1\1", s)
 
 
 class _Lex:
@@ -43,6 +50,13 @@ class _Lex:
                 parts = tuple(e.split())
                 table = self.words if len(parts) == 1 else self.phrases
                 table.setdefault(parts[0] if len(parts) == 1 else parts, set()).add(family)
+        # what `sorted_families` reads: a word's families as a sorted tuple, and the
+        # phrase lengths (2 or 3) starting with each word
+        self.word_tuples = {w: tuple(sorted(f)) for w, f in self.words.items()}
+        self.starts = {}
+        for parts in self.phrases:
+            if len(parts) <= 3:
+                self.starts.setdefault(parts[0], set()).add(len(parts))
 
     def families(self, words):
         out = [set(self.words.get(w, ())) for w in words]
@@ -52,6 +66,27 @@ class _Lex:
                 if fam:
                     for k in range(i, i + n):
                         out[k] |= fam
+        return out
+
+    def sorted_families(self, words):
+        """`families` as sorted tuples, looking up only the phrases that can start at
+        each word (the same families, a fraction of the lookups)."""
+        get = self.word_tuples.get
+        out = [get(w, ()) for w in words]
+        starts = self.starts
+        if starts.keys().isdisjoint(words):
+            return out
+        extra = {}
+        m = len(words)
+        for i, w in enumerate(words):
+            for n in starts.get(w, ()):
+                if i + n <= m:
+                    fam = self.phrases.get(tuple(words[i:i + n]))
+                    if fam:
+                        for k in range(i, i + n):
+                            extra.setdefault(k, set()).update(fam)
+        for k, fam in extra.items():
+            out[k] = tuple(sorted(fam.union(out[k])))
         return out
 
 
@@ -66,6 +101,13 @@ def lexicon_families(words):
     return _LEX.families(words)
 
 
+def _sorted_families(words):
+    global _LEX
+    if _LEX is None:
+        _LEX = _Lex()
+    return _LEX.sorted_families(words)
+
+
 _COLS = {}  # (feature kind, value) -> hashed column: each feature string is hashed once per process
 
 
@@ -78,52 +120,64 @@ def _col(kind, value):
     if j is None:
         if len(_COLS) > 1 << 21:
             _COLS.clear()
-        j = _COLS[key] = abs(murmurhash3_32(kind + value, seed=0)) % N_FEATURES
+        j = _COLS[key] = _hash(kind + value)
     return j
+
+
+def _hash(feature):
+    """The `FeatureHasher` column of one feature string, not memoised: for the strings of
+    one word or one bigram, which `_token_cols` and `_pair` memoise whole."""
+    return abs(murmurhash3_32(feature, seed=0)) % N_FEATURES
 
 
 _TOKEN = {}  # (original form, word, first?, families) -> (own columns, columns seen from each neighbour)
 
 
 def _token_cols(orig, w, first, fams):
-    """A token's own feature columns and, per context offset, the columns its neighbour
-    `d` tokens away gets from it; memoised per distinct token (tokens repeat)."""
+    """A token's own feature columns and the columns its neighbours get from it: a
+    tuple per context offset (in `_CTX` order: what the token 2 after it sees, then the
+    token 1 after, 1 before, 2 before); memoised per distinct token (tokens repeat)."""
     key = (orig, w, first, fams)
     got = _TOKEN.get(key)
     if got is None:
         if len(_TOKEN) > 1 << 20:
             _TOKEN.clear()
-        own = [_col("w=", w), _col("sh=", _shape(orig)), _col("p3=", w[:3]), _col("x3=", w[-3:]), _col("x2=", w[-2:])]
+        own = [_hash("w=" + w), _col("sh=", _shape(orig)), _col("p3=", w[:3]), _col("x3=", w[-3:]), _col("x2=", w[-2:])]
         if orig[:1].isupper():
             own.append(_col("cap0" if first else "cap", ""))
         if orig.isupper() and len(orig) > 1:
             own.append(_col("allcap", ""))
         own.extend(_col("fam=", fam) for fam in fams)
-        ctx = {}
-        for d, wk, fk, ck in _CTX:
-            c = [_col(wk, w), *(_col(fk, fam) for fam in fams)]
+        ctx = []
+        for _, wk, fk, ck in _CTX:
+            c = [_hash(wk + w), *(_col(fk, fam) for fam in fams)]
             if orig[:1].isupper():
                 c.append(_col(ck, ""))
-            ctx[-d] = tuple(c)  # what the token k = j - d, d away from this one, sees
-        got = _TOKEN[key] = (tuple(own), ctx)
+            ctx.append(tuple(c))  # what the token k = j - d, d away from this one, sees
+        got = _TOKEN[key] = (tuple(own), *ctx)
     return got
 
 
 def _quoted(text, spans):
-    """Per token: is it inside quotation marks?"""
+    """Per token: is it inside quotation marks? (Gaps of one space, the usual case, are
+    skipped: they hold no mark.)"""
     n = len(spans)
     if not any(c in text for c in _QUOTES):
         return [False] * n
-    quoted, inside = [], False
+    quoted, inside, prev = [], False, 0
     for k, (s, e) in enumerate(spans):
-        before = text[spans[k - 1][1]:s] if k else text[:s]
-        if any(c in _QUOTES for c in before):
-            inside = not inside if any(c in "\"'" for c in before) else any(c in "“‘«" for c in before)
+        before = text[prev:s]
+        if before != " " and not _MARKS.isdisjoint(before):
+            inside = not inside if not _STRAIGHT.isdisjoint(before) else not _OPENING.isdisjoint(before)
         quoted.append(inside)
         after = text[e:spans[k + 1][0]] if k + 1 < n else text[e:]
-        if any(c in "”’»" for c in after) or (inside and any(c in "\"'" for c in after)):
+        if after != " " and (not _CLOSING.isdisjoint(after) or (inside and not _STRAIGHT.isdisjoint(after))):
             inside = False
+        prev = e
     return quoted
+
+
+_MARKS, _STRAIGHT, _OPENING, _CLOSING = frozenset(_QUOTES), frozenset("\"'"), frozenset("“‘«"), frozenset("”’»")
 
 
 # Context offsets with their feature kinds; the columns of the position features (the
@@ -131,6 +185,11 @@ def _quoted(text, spans):
 _CTX = ((-2, "w-2=", "f-2=", "cap-2"), (-1, "w-1=", "f-1=", "cap-1"), (1, "w+1=", "f+1=", "cap+1"), (2, "w+2=", "f+2=", "cap+2"))
 _POS = [*(_col("pos=", str(k)) for k in range(6)), _col("pos=", "mid"), _col("pos=", "end")]
 _EDGE = {d: (_col(wk, "<s>" if d < 0 else "</s>"),) for d, wk, _, _ in _CTX}
+# What a missing neighbour before or after the sentence gives a token, as `_token_cols` lays it out.
+_BEFORE = ((), _EDGE[-2], _EDGE[-1], (), ())
+_AFTER = ((), (), (), _EDGE[1], _EDGE[2])
+# The position column of each token of an n-token sentence, for the usual lengths.
+_POS_BY_N = [tuple(_POS[k] if k < 6 else _POS[-1 if k >= n - 2 else -2] for k in range(n)) for n in range(128)]
 
 
 def token_table(text):
@@ -139,26 +198,25 @@ def token_table(text):
     affixes, capitals, quotation context, the words and lexicon families around it,
     bigrams, position); `token_matrix` stacks rows into the tagger's input."""
     _, words = tokens(text)
-    raw = word_spans(text, words)
-    keep = [k for k, w in enumerate(words) if w]
-    spans = [raw[k] for k in keep]
-    words = [words[k] for k in keep]
-    fams = lexicon_families(words)
+    spans, words = word_spans(text, words).words_only()
     n = len(words)
-    quoted = _quoted(text, spans)
-    info = [_token_cols(text[s:e], w, k == 0, tuple(sorted(f)) if f else ()) for k, ((s, e), w, f) in
-            enumerate(zip(spans, words, fams))]
-    padded = ["<s>", *words, "</s>"]
-    pairs = [_pair(padded[k], padded[k + 1]) for k in range(n + 1)]  # ("b+" of the left word, "b-" of the right)
-    inq, rows = _col("inq", ""), []
-    for k in range(n):
-        row = [*info[k][0], pairs[k][1], pairs[k + 1][0], _POS[k] if k < 6 else _POS[-1 if k >= n - 2 else -2]]
-        if quoted[k]:
-            row.append(inq)
-        for d in (-2, -1, 1, 2):
-            j = k + d
-            row.extend(info[j][1][-d] if 0 <= j < n else _EDGE[d])
-        rows.append(row)
+    if not n:
+        return [], [], []
+    fams = _sorted_families(words)
+    info = [_token_cols(text[s:e], w, False, f) for (s, e), w, f in zip(spans, words, fams)]
+    s, e = spans[0]
+    info[0] = _token_cols(text[s:e], words[0], True, fams[0])
+    # One tuple per token: its own columns, its bigrams ("b-" with the word before, "b+"
+    # with the word after), its position, and what its neighbours two and one before
+    # and one and two after give it (`_token_cols` order; `_EDGE` past the ends).
+    pad = (_BEFORE, _BEFORE, *info, _AFTER, _AFTER)  # info[k] is pad[k + 2]
+    pairs = [_pair(a, b) for a, b in zip(["<s>", *words], [*words, "</s>"])]
+    pos = _POS_BY_N[n] if n < len(_POS_BY_N) else (*_POS[:6], *(_POS[-2],) * (n - 8), _POS[-1], _POS[-1])
+    rows = [pad[k + 2][0] + (pairs[k][1], pairs[k + 1][0], pos[k])
+            + pad[k][1] + pad[k + 1][2] + pad[k + 3][3] + pad[k + 4][4] for k in range(n)]
+    if any(c in text for c in _QUOTES):
+        inq = _col("inq", "")
+        rows = [row + (inq,) if q else row for row, q in zip(rows, _quoted(text, spans))]
     return spans, words, rows
 
 
@@ -171,7 +229,8 @@ def _pair(a, b):
     if got is None:
         if len(_PAIRS) > 1 << 21:
             _PAIRS.clear()
-        got = _PAIRS[(a, b)] = (_col("b+=", f"{a}|{b}"), _col("b-=", f"{a}|{b}"))
+        ab = f"{a}|{b}"
+        got = _PAIRS[(a, b)] = (_hash("b+=" + ab), _hash("b-=" + ab))
     return got
 
 

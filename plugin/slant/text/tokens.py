@@ -80,6 +80,19 @@ class WordSpans:
     def __iter__(self):
         return map(self.__getitem__, range(len(self._raw)))
 
+    def words_only(self):
+        """``(spans, words)`` of the tokens that are not punctuation only, in one pass
+        (the span model reads every token: indexing one at a time cost a tenth of it)."""
+        spans, kept = [], []
+        for w, core, s in zip(self._raw, self._words, self._starts):
+            if not core:
+                continue
+            if len(core) != len(w):
+                s += len(w) - len(w.lstrip(PUNCT))
+            spans.append((s, s + len(core)))
+            kept.append(core)
+        return spans, kept
+
 
 def word_spans(text, words=None):
     """`WordSpans` of `text`; `words` (``tokens(text)[1]``, if already made) saves
