@@ -204,7 +204,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         self._check_encoder()
         texts = as_texts(X)
         Y, classes = binarize_labels(y, None if self.classes is None else list(self.classes))
-        self._floors(classes)  # a bad floor is named before the (long) n-gram fit
+        floor = floors(getattr(self, "min_precision", None), classes)  # a bad floor is named before the n-gram fit
         if len(texts) != Y.shape[0]:
             raise DataError(f"{len(texts)} sentences but {Y.shape[0]} label rows; pass one label list per sentence")
         if len(texts) < 2:
@@ -248,7 +248,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
                 oof[np.ix_(test, cols)] = scores
 
         self.calibration_, self.thresholds_, scores, self.cv_pred_ = calibrate(  # cv_pred_: not saved
-            oof, Y, active, splitter is not None, self.threshold_beta, self._floors(classes))
+            oof, Y, active, splitter is not None, self.threshold_beta, floor)
         self.cv_scores_ = {classes[j]: s for j, s in scores.items()}
 
         self.coef_ = np.zeros((K, Xf.shape[1]))
@@ -269,10 +269,6 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             labels = [[classes[j] for j in np.flatnonzero(row)] for row in Y]
             self.span_tagger_ = SpanTagger(categories=tuple(c for c in classes if c in marked)).fit(texts, labels, spans)
         return self
-
-    def _floors(self, classes):
-        """The precision floor per class (`slant.model.thresholds.floors`)."""
-        return floors(getattr(self, "min_precision", None), classes)
 
     @property
     def off_(self):
@@ -308,6 +304,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
         enc.fit([texts[i] for i in fit_i], Y[fit_i], None if w is None else w[fit_i])
         E = enc.decision_function([texts[i] for i in held])
         cols = []
+        floor = floors(getattr(self, "min_precision", None), self.classes_)
         for j in active:
             yj = Y[held, j].astype(bool)
             if yj.sum() < 3 or (~yj).sum() < 3:
@@ -315,7 +312,7 @@ class SlantClassifier(ClassifierMixin, BaseEstimator):
             Z = np.column_stack([E[:, j], oof[held, j]])
             stack = LogisticRegression(C=1.0).fit(Z, yj)
             p = stack.predict_proba(Z)[:, 1]
-            t = choose_threshold(p, yj, self.threshold_beta, self._floors(self.classes_)[j])
+            t = choose_threshold(p, yj, self.threshold_beta, floor[j])
             self.stack_[j] = (*stack.coef_[0], stack.intercept_[0])
             self.thresholds_[j] = t
             self.cv_scores_[self.classes_[j]] = {**binary_scores(p >= t, yj), "threshold": t}

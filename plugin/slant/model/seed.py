@@ -94,7 +94,11 @@ def default_key(taxonomy):
 
 def default_version(taxonomy):
     """The default model's ``model_version`` (as its card names it), without building or reading it."""
-    return f"seed-{default_key(taxonomy)[:12]}"
+    return _version_of(default_key(taxonomy))
+
+
+def _version_of(key):
+    return f"seed-{key[:12]}"
 
 
 def build_default_model(*, taxonomy, out=None, cache_dir=None, force=False):
@@ -128,7 +132,7 @@ def build_default_model(*, taxonomy, out=None, cache_dir=None, force=False):
         )
     model = train_model(training_set([], taxonomy=taxonomy, base=records), taxonomy=taxonomy, cv=5, files=files,
                         base="seed", version_prefix="seed", params=_seed_params(taxonomy))
-    model.card["model_version"] = f"seed-{key[:12]}"  # = default_version(taxonomy)
+    model.card["model_version"] = _version_of(key)  # = default_version(taxonomy)
     # Built in a temporary directory and renamed, so a concurrent reader never sees half a model.
     with _files.atomic_dir(entry) as tmp:
         save_model(model, tmp)

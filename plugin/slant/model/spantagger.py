@@ -121,6 +121,7 @@ class SpanTagger(BaseEstimator):
 
     def fit(self, texts, labels, spans):
         """`labels`: category ids per sentence; `spans`: per sentence ``[{start, end, label}]``."""
+        self.__dict__.pop("_named_cache", None)  # decisions of an earlier fit's source model
         hasher = FeatureHasher(n_features=N_FEATURES, input_type="string", alternate_sign=False)
         rows = {t: ([], []) for t in self._targets()}
         src_feats, src_y = [], []

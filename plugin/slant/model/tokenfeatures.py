@@ -58,19 +58,9 @@ class _Lex:
             if len(parts) <= 3:
                 self.starts.setdefault(parts[0], set()).add(len(parts))
 
-    def families(self, words):
-        out = [set(self.words.get(w, ())) for w in words]
-        for n in (2, 3):
-            for i in range(len(words) - n + 1):
-                fam = self.phrases.get(tuple(words[i:i + n]))
-                if fam:
-                    for k in range(i, i + n):
-                        out[k] |= fam
-        return out
-
     def sorted_families(self, words):
-        """`families` as sorted tuples, looking up only the phrases that can start at
-        each word (the same families, a fraction of the lookups)."""
+        """Per word, its families as a sorted tuple, alone or in a phrase of up to three
+        words (looking up only the phrases that can start at each word)."""
         get = self.word_tuples.get
         out = [get(w, ()) for w in words]
         starts = self.starts
@@ -93,19 +83,16 @@ class _Lex:
 _LEX = None
 
 
-def lexicon_families(words):
-    """Per word, the lexicon families it belongs to, alone or in a phrase of up to three words."""
-    global _LEX
-    if _LEX is None:
-        _LEX = _Lex()
-    return _LEX.families(words)
-
-
 def _sorted_families(words):
     global _LEX
     if _LEX is None:
         _LEX = _Lex()
     return _LEX.sorted_families(words)
+
+
+def lexicon_families(words):
+    """Per word, the lexicon families it belongs to, alone or in a phrase of up to three words."""
+    return [set(f) for f in _sorted_families(words)]
 
 
 _COLS = {}  # (feature kind, value) -> hashed column: each feature string is hashed once per process
@@ -159,11 +146,9 @@ def _token_cols(orig, w, first, fams):
 
 
 def _quoted(text, spans):
-    """Per token: is it inside quotation marks? (Gaps of one space, the usual case, are
-    skipped: they hold no mark.)"""
+    """Per token: is it inside quotation marks? For a text holding a quotation mark (the
+    caller checks). Gaps of one space, the usual case, are skipped: they hold no mark."""
     n = len(spans)
-    if not any(c in text for c in _QUOTES):
-        return [False] * n
     quoted, inside, prev = [], False, 0
     for k, (s, e) in enumerate(spans):
         before = text[prev:s]
@@ -188,8 +173,12 @@ _EDGE = {d: (_col(wk, "<s>" if d < 0 else "</s>"),) for d, wk, _, _ in _CTX}
 # What a missing neighbour before or after the sentence gives a token, as `_token_cols` lays it out.
 _BEFORE = ((), _EDGE[-2], _EDGE[-1], (), ())
 _AFTER = ((), (), (), _EDGE[1], _EDGE[2])
-# The position column of each token of an n-token sentence, for the usual lengths.
-_POS_BY_N = [tuple(_POS[k] if k < 6 else _POS[-1 if k >= n - 2 else -2] for k in range(n)) for n in range(128)]
+
+
+@lru_cache(maxsize=256)
+def _positions(n):
+    """The position column of each token of an n-token sentence."""
+    return tuple(_POS[k] if k < 6 else _POS[-1 if k >= n - 2 else -2] for k in range(n))
 
 
 def token_table(text):
@@ -203,18 +192,16 @@ def token_table(text):
     if not n:
         return [], [], []
     fams = _sorted_families(words)
-    info = [_token_cols(text[s:e], w, False, f) for (s, e), w, f in zip(spans, words, fams)]
-    s, e = spans[0]
-    info[0] = _token_cols(text[s:e], words[0], True, fams[0])
+    info = [_token_cols(text[s:e], w, k == 0, f) for k, ((s, e), w, f) in enumerate(zip(spans, words, fams))]
     # One tuple per token: its own columns, its bigrams ("b-" with the word before, "b+"
     # with the word after), its position, and what its neighbours two and one before
     # and one and two after give it (`_token_cols` order; `_EDGE` past the ends).
     pad = (_BEFORE, _BEFORE, *info, _AFTER, _AFTER)  # info[k] is pad[k + 2]
     pairs = [_pair(a, b) for a, b in zip(["<s>", *words], [*words, "</s>"])]
-    pos = _POS_BY_N[n] if n < len(_POS_BY_N) else (*_POS[:6], *(_POS[-2],) * (n - 8), _POS[-1], _POS[-1])
+    pos = _positions(n)
     rows = [pad[k + 2][0] + (pairs[k][1], pairs[k + 1][0], pos[k])
             + pad[k][1] + pad[k + 1][2] + pad[k + 3][3] + pad[k + 4][4] for k in range(n)]
-    if any(c in text for c in _QUOTES):
+    if not _MARKS.isdisjoint(text):
         inq = _col("inq", "")
         rows = [row + (inq,) if q else row for row, q in zip(rows, _quoted(text, spans))]
     return spans, words, rows

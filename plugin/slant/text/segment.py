@@ -87,6 +87,7 @@ def _punkt():
     """
     import importlib
     import importlib.machinery
+    import importlib.util
     import sys
     import types
 
