@@ -17,6 +17,11 @@ def in_spawned_process(target, *args):
             break
         except Empty:
             if not proc.is_alive():
+                try:  # it may have answered between the wait and the check
+                    out = queue.get(timeout=1)
+                    break
+                except Empty:
+                    pass
                 raise SystemExit(f"{target.__name__} failed (exit code {proc.exitcode}); its traceback is above") from None
     proc.join()
     return out

@@ -60,8 +60,6 @@ def _load(cache):
     return model
 
 
-
-
 @contextlib.contextmanager
 def _commands_cluster(workers):
     """The scheduler address of `dask scheduler` + `workers` single-thread `dask worker`

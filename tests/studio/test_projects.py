@@ -98,3 +98,26 @@ def test_resolve_project_by_id_title_or_project():
     assert resolve_project(studio, "Harbor") == ("by title", "Harbor")
     with pytest.raises(StudioError, match=r"no project called 'Nope' on http://ls; create it with `slant push FILE --project 'Nope'`"):
         resolve_project(studio, "Nope")
+
+
+def test_a_bad_columns_answer_gets_one_clear_message(monkeypatch):
+    import httpx
+
+    from slant.errors import StudioError
+    from slant.studio.client import Project, Studio
+    from slant.studio.projects import data_columns
+
+    studio = Studio("http://127.0.0.1:9", "token")
+    answers = []
+    monkeypatch.setattr(studio.sdk._client_wrapper.httpx_client, "request", lambda *a, **k: answers.pop(0))
+    project = Project(id=7, title="p", label_config="<View/>", task_count=1)
+    answers.append(httpx.Response(200, json={"columns": [{"id": "text", "parent": "data"}, {"id": "id"}]}))
+    assert data_columns(studio, project) == ["text"]
+    answers.append(httpx.Response(500, json={"detail": "database is locked"}))
+    with pytest.raises(StudioError, match=r"rejected the request to list the Data Manager's columns \(HTTP 500\): "
+                                          r".*database is locked"):
+        data_columns(studio, project)
+    answers.append(httpx.Response(200, text="<html>a proxy page</html>"))
+    with pytest.raises(StudioError, match=r"answered the request to list the Data Manager's columns with something that "
+                                          r"is not its JSON \('<html>a proxy page</html>'\); check that .* is Label Studio"):
+        data_columns(studio, project)

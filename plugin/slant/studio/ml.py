@@ -6,11 +6,11 @@ annotation webhook), listing it, and fetching a newly promoted model's predictio
 >>> print(connection.summary())
 """
 
-import json
 from dataclasses import dataclass
 
-from slant.studio.client import Project, every_item
+from slant.studio.client import Project
 from slant.studio.projects import resolve_project, set_review_settings
+from slant.studio.tasks import all_tasks
 
 __all__ = ["ML_WEBHOOK_ACTIONS", "MLBackend", "MLConnection", "connect_ml_backend", "ml_backends", "refresh_live_predictions"]
 
@@ -117,9 +117,7 @@ def refresh_live_predictions(studio, project, model_version, *, chunk=1000):
     proj = resolve_project(studio, project)
     filters = {"conjunction": "and", "items": [
         {"filter": "filter:tasks:total_annotations", "operator": "equal", "type": "Number", "value": 0}]}
-    pager = studio.call("list unannotated tasks", studio.sdk.tasks.list, project=proj.id, fields="task_only", include="id",
-                        page_size=1000, query=json.dumps({"filters": filters}))
-    ids = [int(t.id) for t in studio.call("list unannotated tasks", every_item, pager, 1000)]
+    ids = [int(t.id) for t in all_tasks(studio, "list unannotated tasks", proj, include="id", query={"filters": filters})]
     for i in range(0, len(ids), chunk):
         studio.call("retrieve predictions", studio.sdk.actions.create, id="retrieve_tasks_predictions", project=proj.id,
                     selected_items={"all": False, "included": ids[i:i + chunk]})

@@ -185,9 +185,17 @@ def data_columns(studio, project):
     def read():
         response = studio.sdk._client_wrapper.httpx_client.request("api/dm/columns/", method="GET",
                                                                    params={"project": project.id})
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text[:500]
         if not 200 <= response.status_code < 300:
-            raise ApiError(status_code=response.status_code, body=response.text[:500])
-        return [c["id"] for c in response.json().get("columns", []) if c.get("parent") == "data"]
+            raise ApiError(status_code=response.status_code, body=body)
+        if not isinstance(body, dict):
+            raise StudioError(f"Label Studio at {studio.url} answered the request to list the Data Manager's columns "
+                              f"with something that is not its JSON ({str(body)[:80]!r}); check that {studio.url} is "
+                              "Label Studio 1.23 or later, then rerun the same command: nothing is sent twice")
+        return [c["id"] for c in body.get("columns", []) if c.get("parent") == "data"]
 
     return studio.call("list the Data Manager's columns", read)
 
@@ -196,7 +204,8 @@ def hide_new_columns(studio, project, view_id, before):
     """Hide in the review tab every data field the project has now and did not have in
     `before` (its `data_columns` then), except `REVIEW_COLUMNS`; a field someone chose to
     show again in the tab stays shown. Returns the fields hidden."""
-    new = [c for c in data_columns(studio, project) if c not in set(before) and c not in REVIEW_COLUMNS]
+    before = set(before)
+    new = [c for c in data_columns(studio, project) if c not in before and c not in REVIEW_COLUMNS]
     if not new:
         return []
     view = studio.call("read the review queue tab", studio.sdk.views.get, id=view_id)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from slant.studio.client import every_item
 
-__all__ = ["Ledger", "add_task_data", "existing_slant_ids", "import_predictions", "import_tasks", "project_tasks", "tasks_with_version"]
+__all__ = ["Ledger", "add_task_data", "all_tasks", "existing_slant_ids", "import_predictions", "import_tasks", "project_tasks", "tasks_with_version"]
 
 
 class Ledger:
@@ -48,7 +48,7 @@ class Ledger:
 PAGE_SIZE = 1000  # tasks per page read
 
 
-def _all_tasks(studio, action, project, *, include, query=None):
+def all_tasks(studio, action, project, *, include, query=None):
     """Every task of `project` (only `include`'s fields; `query` a Data Manager filter), read
     a page at a time, asking for no page past the last (`slant.studio.client.every_item`)."""
     params = {"query": json.dumps(query)} if query is not None else {}
@@ -78,7 +78,7 @@ def existing_slant_ids(studio, project, ledger=None):
         if len(pairs) == project.task_count and pairs and max(pairs) == _max_task_id(studio, project):
             return pairs
     pairs = {}
-    for task in _all_tasks(studio, "read existing tasks", project, include="id,data"):
+    for task in all_tasks(studio, "read existing tasks", project, include="id,data"):
         pairs[int(task.id)] = (task.data or {}).get("slant_id") or ""
     if ledger:
         ledger.write(sorted(pairs.items()), mode="w")
@@ -101,7 +101,7 @@ def import_tasks(studio, project, tasks, ledger=None):
 def project_tasks(studio, project):
     """``[(task id, data, annotations)]`` of every task in `project`; annotations counts the
     completed and the skipped (cancelled) ones."""
-    tasks = _all_tasks(studio, "read the project's tasks", project, include="id,data,total_annotations,cancelled_annotations")
+    tasks = all_tasks(studio, "read the project's tasks", project, include="id,data,total_annotations,cancelled_annotations")
     return [(int(t.id), t.data or {},
              int(getattr(t, "total_annotations", 0) or 0) + int(getattr(t, "cancelled_annotations", 0) or 0))
             for t in tasks]
@@ -117,7 +117,7 @@ def tasks_with_version(studio, project, version):
     query = {"filters": {"conjunction": "and", "items": [{"filter": "filter:tasks:predictions_model_versions",
                                                           "operator": "contains", "type": "List", "value": [version]}]}}
     ids = set()
-    for task in _all_tasks(studio, "find tasks with this model version", project, include="id,predictions_model_versions",
+    for task in all_tasks(studio, "find tasks with this model version", project, include="id,predictions_model_versions",
                            query=query):
         extra = getattr(task, "model_extra", None) or {}
         versions = getattr(task, "predictions_model_versions", None) or extra.get("predictions_model_versions") or ""
@@ -151,4 +151,3 @@ def add_task_data(studio, project, fields_by_task, current=None):
         studio.call(f"update task {task_id}", studio.sdk.tasks.update, id=task_id, data={**data, **fields})
         changed += 1
     return changed
-
