@@ -93,14 +93,24 @@ def test_push_reports_a_missing_file_before_any_server_contact(capsys, tmp_path)
 def test_push_to_an_unreachable_server(capsys, tmp_path):
     article = tmp_path / "a.txt"
     article.write_text("The council slashed the budget.\n", encoding="utf-8")
-    _fails(capsys, ["push", str(article), "--project", "p"], f"cannot reach Label Studio at {CLOSED}", "slant studio")
+    _fails(capsys, ["push", str(article), "--project", "Harbor"], f"cannot reach Label Studio at {CLOSED}", "slant studio")
+
+
+@pytest.mark.parametrize("extra", [[], ["--select", "3"]], ids=["lazy-model", "select"])
+def test_push_reports_a_too_short_project_name_before_loading_a_model(capsys, tmp_path, extra):
+    article = tmp_path / "a.txt"
+    article.write_text("The council slashed the budget.\n", encoding="utf-8")
+    err = _fails(capsys, ["push", str(article), "--project", " ab ", *extra],
+                 "project name ' ab ' is too short; Label Studio needs at least 3 characters: pass a longer --project name")
+    assert "Label Studio at" not in err
+    assert not (tmp_path / "cache").exists()  # no model was built or read
 
 
 def test_push_without_a_token(capsys, tmp_path, monkeypatch):
     monkeypatch.delenv("LABEL_STUDIO_API_KEY")
     article = tmp_path / "a.txt"
     article.write_text("The council slashed the budget.\n", encoding="utf-8")
-    _fails(capsys, ["push", str(article), "--project", "p", "--data-dir", str(tmp_path / "nostudio")],
+    _fails(capsys, ["push", str(article), "--project", "Harbor", "--data-dir", str(tmp_path / "nostudio")],
            f"no API token for Label Studio at {CLOSED}", "--api-key")
 
 

@@ -62,6 +62,16 @@ def test_push_checks_input_files_and_batch_size(tmp_path, tax, fake_model):
         push(None, [], project="p", taxonomy=tax, model=fake_model())
 
 
+def test_a_too_short_project_name_fails_before_a_lazy_model_loads(tmp_path, tax):
+    from slant.model.lazy import LazyModel
+
+    article, loads = _write(tmp_path, "a.txt", ARTICLE), []
+    model = LazyModel("fake-1", lambda: loads.append(1))
+    with pytest.raises(InputError, match=r"project name 'ab' is too short; Label Studio needs at least 3 characters"):
+        push(None, [article], project="ab", taxonomy=tax, model=model)  # None: no server is asked either
+    assert loads == [] and not model.loaded
+
+
 def test_prefetched_keeps_order_and_raises_worker_errors():
     assert list(_prefetched(iter(range(5)))) == [0, 1, 2, 3, 4]
 

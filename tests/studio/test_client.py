@@ -116,7 +116,7 @@ def test_a_server_that_never_answers_fails_soon_with_what_to_check(tmp_path, cap
         article = tmp_path / "a.txt"
         article.write_text("The council slashed the budget.\n", encoding="utf-8")
         began = time.monotonic()
-        assert main(["push", str(article), "--project", "p", "--url", server.url, "--api-key", "t"]) == 1
+        assert main(["push", str(article), "--project", "Harbor", "--url", server.url, "--api-key", "t"]) == 1
         assert time.monotonic() - began < 40
         err = capsys.readouterr().err
         assert "still waiting for Label Studio" in err and "sent no answer within 15 s" in err and "Traceback" not in err

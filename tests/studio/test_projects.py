@@ -5,7 +5,7 @@ import json
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
-from slant.errors import StudioError
+from slant.errors import InputError, StudioError
 from slant.studio.projects import ensure_project, plan_config, project_config, resolve_project
 from slant.taxonomy.core import load_taxonomy
 
@@ -63,7 +63,7 @@ def test_taxonomy_change_updates_or_refuses(label_studio, tmp_path, tax):
     dropped = _taxonomy_variant(tmp_path, tax, "d.json", version="1.2.0", rename=("doubt", "casting_doubt"), drop=("omission",))
     with pytest.raises(StudioError, match=r"removed omission; added -; but no migration says what becomes of omission"):
         ensure_project(studio, "Taxonomy changes", dropped)
-    with pytest.raises(StudioError, match=r"project name 'ab' is too short"):
+    with pytest.raises(InputError, match=r"project name 'ab' is too short"):
         ensure_project(studio, "ab", tax)
 
 

@@ -205,6 +205,7 @@ def _push_loop(args, studio, model, taxonomy):
 def _cmd_push(args):
     from slant.loop.push import ConsoleProgress, check_inputs, count_documents, push
     from slant.studio.client import connect
+    from slant.studio.projects import check_project_title
     from slant.taxonomy.core import load_taxonomy
 
     taxonomy = load_taxonomy(args.taxonomy)
@@ -213,6 +214,7 @@ def _cmd_push(args):
         return _push_corpus(args, taxonomy)
     if args.files:
         check_inputs(args.files)  # a missing file is reported before any server contact
+        check_project_title(args.project)  # and a name Label Studio refuses, before any model loads
     url, key = studio_target(args)
     studio = connect(url, key, on_wait=_waiting)
     if args.refresh or args.select is not None:
@@ -233,10 +235,12 @@ def _push_corpus(args, taxonomy):
     from slant.loop.corpus import open_corpus
     from slant.loop.push_corpus import check_by, push_corpus
     from slant.studio.client import connect
+    from slant.studio.projects import check_project_title
 
     corpus_ready()
     dataset, _ = open_corpus(args.from_dir)  # a wrong directory or field is reported before any server contact
     check_by(args.by, dataset, args.from_dir)
+    check_project_title(args.project)
     url, key = studio_target(args)
     studio = connect(url, key)
     result, samples = push_corpus(studio, args.from_dir, project=args.project, taxonomy=taxonomy, sample=args.sample,

@@ -22,6 +22,7 @@ from slant.loop.select import select_informative
 from slant.studio.client import Project
 from slant.studio.lsformat import prediction_json
 from slant.studio.projects import (
+    check_project_title,
     data_columns,
     ensure_project,
     ensure_review_view,
@@ -159,6 +160,7 @@ def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir, mode
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size} must be at least 1")
     paths = check_inputs(paths) if paths is not None else None
+    check_project_title(project)  # before the model below loads: a name Label Studio refuses fails at once
     began = time.perf_counter()
     found = {}
     if model is not None and getattr(model, "loaded", True) is False:

@@ -9,13 +9,13 @@ sequential sampling in that order, and finding a project by title or id.
 import json
 import re
 
-from slant.errors import DataError, StudioError
+from slant.errors import DataError, InputError, StudioError
 from slant.studio.client import Project, every_item
 from slant.studio.lsformat import config_names
 from slant.taxonomy.config import render_config
 
 __all__ = [
-    "AUDIT_VIEW_TITLE", "REVIEW_COLUMNS", "REVIEW_VIEW_TITLE", "data_columns", "ensure_audit_view", "ensure_project",
+    "AUDIT_VIEW_TITLE", "REVIEW_COLUMNS", "REVIEW_VIEW_TITLE", "check_project_title", "data_columns", "ensure_audit_view", "ensure_project",
     "ensure_review_view", "hide_new_columns", "plan_config", "project_config", "project_list", "project_titles", "resolve_project", "review_view_data",
     "set_review_settings", "user_emails",
 ]
@@ -127,13 +127,20 @@ def plan_config(current, taxonomy, *, title="project"):
 _UNKNOWN = object()
 
 
+def check_project_title(title):
+    """`InputError` when Label Studio would refuse `title` as a project name (checked before
+    a model loads or the server is asked)."""
+    if len(title.strip()) < 3:
+        raise InputError(f"project name {title!r} is too short; Label Studio needs at least 3 characters: "
+                         "pass a longer --project name")
+
+
 def ensure_project(studio, title, taxonomy, *, found=_UNKNOWN):
     """``(project, created, config_updated)``: find or create the project for `taxonomy`.
 
     `found` is what ``studio.find_project(title)`` just returned, when the caller has
     looked already (listing projects is one of Label Studio's slower requests)."""
-    if len(title.strip()) < 3:
-        raise StudioError(f"project name {title!r} is too short; Label Studio needs at least 3 characters")
+    check_project_title(title)
     description = f"Sentences pre-labelled by slant (taxonomy {taxonomy.id} {taxonomy.version})."
     project = studio.find_project(title) if found is _UNKNOWN else found
     if project is None:
