@@ -49,6 +49,13 @@ def _pred_dict(p):
     return p if isinstance(p, dict) else p.model_dump()
 
 
+def _requested(studio):
+    """The URL paths `studio` asks for from now on (an httpx event hook on its client)."""
+    paths = []
+    studio.sdk._client_wrapper.httpx_client.httpx_client.event_hooks["request"].append(lambda r: paths.append(r.url.path))
+    return paths
+
+
 # --- without a server -----------------------------------------------------------------
 
 def test_push_checks_input_files_and_batch_size(tmp_path, tax, fake_model):
@@ -171,8 +178,10 @@ def test_push_creates_project_and_repush_adds_nothing(label_studio, tmp_path, ta
     assert len(order) == len(sentences) and order == sorted(order, reverse=True) and order[0] > order[-1]
     assert all(_pred_dict(t.predictions[0])["score"] == t.data["slant_confidence"] for t in listed)
 
+    requested = _requested(studio)
     again = push(studio, [article], project="Harbour push", taxonomy=tax, model=model, cache_dir=tmp_path / "cache")
     assert (again.created, again.new_tasks, again.duplicates, again.sentences) == (False, 0, len(sentences), len(sentences))
+    assert requested and "/api/dm/columns/" not in requested  # nothing imported: the columns are not asked for
     no_cache = push(studio, [article, article], project="Harbour push", taxonomy=tax, model=model)
     assert (no_cache.new_tasks, no_cache.duplicates) == (0, 2 * len(sentences))
     assert len(_tasks(sdk, first.project_id)) == len(sentences)
@@ -187,8 +196,9 @@ def test_push_creates_project_and_repush_adds_nothing(label_studio, tmp_path, ta
     # exactly that sentence is sent again.
     victim = _tasks(sdk, first.project_id)[2]
     sdk.tasks.delete(id=victim.id)
+    requested.clear()
     healed = push(studio, [article], project="Harbour push", taxonomy=tax, model=model, cache_dir=tmp_path / "cache")
-    assert healed.new_tasks == 1
+    assert healed.new_tasks == 1 and requested.count("/api/dm/columns/") == 2  # before the import and after it
     texts = sorted(t.data["text"] for t in _tasks(sdk, first.project_id))
     assert texts == sorted(s.text for s in sentences)
 

@@ -150,7 +150,13 @@ class PushTarget:
     view_id: object
     ledger: object
     existing: frozenset
-    columns: tuple = ()    # the project's task data fields before this push
+    columns: tuple = None  # the project's task data fields before this push changed a task (`read_columns`)
+
+    def read_columns(self, studio):
+        """Note the project's task data fields, once, before this push first adds or changes
+        a task (`push_result` hides the ones it brought): a push that changes none never asks."""
+        if self.columns is None:
+            self.columns = tuple(data_columns(studio, self.project)) if self.project.task_count else ()
 
 
 def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir, model=None):
@@ -171,15 +177,14 @@ def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir, mode
     view_id = ensure_review_view(studio, proj)
     ledger = Ledger(cache_dir, studio.url, proj) if cache_dir else None
     existing = frozenset(existing_slant_ids(studio, proj, ledger).values())
-    columns = tuple(data_columns(studio, proj)) if proj.task_count else ()
-    return PushTarget(paths, began, proj, created, updated, view_id, ledger, existing, columns)
+    return PushTarget(paths, began, proj, created, updated, view_id, ledger, existing)
 
 
 def push_result(studio, target, model_version, **counts):
     """The `PushResult` of a push to `target`, after pointing the project at `model_version`
     (and hiding the data fields new tasks brought from the review tab)."""
     if counts.get("new_tasks") or counts.get("audit_marked"):
-        hide_new_columns(studio, target.project, target.view_id, target.columns)
+        hide_new_columns(studio, target.project, target.view_id, target.columns or ())
     version_set = set_review_settings(studio, target.project, model_version)
     return PushResult(
         project_id=target.project.id, project_title=target.project.title,
@@ -206,6 +211,7 @@ def push(studio, paths, *, project, taxonomy, model, batch_size=1000, cache_dir=
     for batch in _prefetched(batches):
         last = batch
         if batch.tasks:
+            target.read_columns(studio)
             import_tasks(studio, target.project, batch.tasks, target.ledger)
             new_tasks += len(batch.tasks)
             labels.update(batch.label_counts)
@@ -229,6 +235,7 @@ def push_selected(studio, paths, *, project, taxonomy, model, n, strategy="uncer
     labels = Counter()
     for i in range(0, len(selection.items), batch_size):
         tasks = tasks_with_predictions(selection.items[i:i + batch_size], model=model, taxonomy=taxonomy)
+        target.read_columns(studio)
         import_tasks(studio, target.project, tasks, target.ledger)
         for t in tasks:
             for r in t["predictions"][0]["result"]:

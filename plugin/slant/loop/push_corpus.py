@@ -90,7 +90,10 @@ def _mark_existing(studio, target, audit):
     """Add the audit fields to tasks already in the project that the audit drew."""
     have = {sid: tid for tid, sid in existing_slant_ids(studio, target.project, target.ledger).items()}
     marks = {have[sid]: extra for sid, extra in audit.chosen.items() if sid in have}
-    return add_task_data(studio, target.project, marks) if marks else 0
+    if not marks:
+        return 0
+    target.read_columns(studio)
+    return add_task_data(studio, target.project, marks)
 
 
 def push_corpus(studio, directory, *, project, taxonomy, sample=None, strategy="uncertainty", audit=None, by=None,
@@ -131,9 +134,11 @@ def push_corpus(studio, directory, *, project, taxonomy, sample=None, strategy="
                 if r["type"] == "choices":
                     labels.update(taxonomy.id_for_name(name) for name in r["value"]["choices"])
             if len(batch) >= batch_size:
+                target.read_columns(studio)
                 import_tasks(studio, target.project, batch, target.ledger)
                 new, batch = new + len(batch), []
         if batch:
+            target.read_columns(studio)
             import_tasks(studio, target.project, batch, target.ledger)
             new += len(batch)
     result = push_result(studio, target, manifest["model_version"], documents=manifest.get("documents", 0),
