@@ -121,3 +121,29 @@ def test_a_bad_columns_answer_gets_one_clear_message(monkeypatch):
     with pytest.raises(StudioError, match=r"answered the request to list the Data Manager's columns with something that "
                                           r"is not its JSON \('<html>a proxy page</html>'\); check that .* is Label Studio"):
         data_columns(studio, project)
+
+
+def test_a_failed_read_of_the_review_tab_gets_one_line_with_the_next_step(monkeypatch):
+    import httpx
+
+    from slant.studio.client import Project, Studio
+    from slant.studio.projects import hide_new_columns
+
+    studio = Studio("http://127.0.0.1:9", "token")
+    asked = []
+
+    def request(path, *, method, **kwargs):
+        asked.append((method, path))
+        if path == "api/dm/columns/":
+            return httpx.Response(200, json={"columns": [{"id": "text", "parent": "data"}, {"id": "outlet", "parent": "data"}]})
+        raise httpx.ReadError("connection reset by peer")  # the tab read: the server went away
+
+    monkeypatch.setattr(studio.sdk._client_wrapper.httpx_client, "request", request)
+    project = Project(id=7, title="Harbor", label_config="<View/>", task_count=3)
+    with pytest.raises(StudioError) as failed:
+        hide_new_columns(studio, project, 5, before=["text"])
+    message = str(failed.value)
+    assert message == ("Label Studio at http://127.0.0.1:9 stopped answering while it was asked to read the review queue "
+                       "tab (ReadError); check that it is running, then rerun the same command: finished work is kept "
+                       "and nothing is sent twice")
+    assert failed.value.__suppress_context__ and asked == [("GET", "api/dm/columns/"), ("GET", "api/dm/views/5/")]
