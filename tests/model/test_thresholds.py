@@ -33,6 +33,28 @@ def test_a_category_that_cannot_reach_the_floor_is_off():
     assert thr[1] < OFF and scores[1]["precision"] >= 0.8 and pred[:, 1].sum() == y.sum()
 
 
+def test_per_category_floors_may_be_any_sequence_or_array():
+    import pytest
+
+    from slant.errors import InputError
+
+    rng = np.random.default_rng(1)
+    y = rng.random(500) < 0.3
+    oof, Y = np.c_[rng.random(500), np.where(y, 3.0, -3.0)], np.c_[y, y].astype(int)
+    as_list = calibrate(oof, Y, [0, 1], True, min_precision=[0.8, None])
+    assert as_list[1][0] == OFF and as_list[1][1] < OFF
+    for floors in (np.array([0.8, 0.8]), np.array([0.8, None], dtype=object), (None, 0.8)):
+        got = calibrate(oof, Y, [0, 1], True, min_precision=floors)
+        expected = calibrate(oof, Y, [0, 1], True, min_precision=list(floors))
+        np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_array_equal(calibrate(oof, Y, [0, 1], True, min_precision=np.array([0.8, None], dtype=object))[1],
+                                  as_list[1])
+    one = calibrate(oof, Y, [0, 1], True, min_precision=np.float64(0.8))  # a numpy number is one floor for all
+    np.testing.assert_array_equal(one[1], calibrate(oof, Y, [0, 1], True, min_precision=0.8)[1])
+    with pytest.raises(InputError, match=r"min_precision has 3 floors for 2 categories"):
+        calibrate(oof, Y, [0, 1], True, min_precision=np.array([0.8, 0.8, 0.8]))
+
+
 def _noisy(records):
     """The records with omission moved to every third sentence at random: unlearnable."""
     rng = np.random.default_rng(3)

@@ -49,15 +49,23 @@ def floors(min_precision, classes):
     return [check(min_precision.get(c), f"[{c!r}]") for c in classes]
 
 
+def _per_class(min_precision):
+    """True when `min_precision` holds one floor per category: a sequence or a 1-d array,
+    but not a string (or a mapping, which `floors` turns into a list first)."""
+    return not isinstance(min_precision, (str, bytes, Mapping)) and np.ndim(min_precision) == 1
+
+
 def calibrate(oof, Y, active, cross_validated, beta=1.0, min_precision=None):
     """``(calibration, thresholds, cv_scores, cv_pred)`` from out-of-fold decision scores
     `oof` (n x K) and the indicator matrix `Y`: a sigmoid per active category fitted on its
-    scores and its threshold (`choose_threshold`; `min_precision` is one floor or a list of
-    K floors, as `floors` gives); the other categories (too few positives
-    or negatives, or no cross-validation) get the base rate and the cut 0.5. `cv_scores`
+    scores and its threshold (`choose_threshold`; `min_precision` is one floor or K floors,
+    a list as `floors` gives or any sequence or 1-d array); the other categories (too few
+    positives or negatives, or no cross-validation) get the base rate and the cut 0.5. `cv_scores`
     maps column index to ``{precision, recall, f1, support, tp, fp, fn, threshold}``."""
     n, K = Y.shape
-    per_class = min_precision if isinstance(min_precision, (list, tuple)) else [min_precision] * K
+    per_class = list(min_precision) if _per_class(min_precision) else [min_precision] * K
+    if len(per_class) != K:
+        raise InputError(f"min_precision has {len(per_class)} floors for {K} categories; give one or one per category")
     pos = Y.sum(axis=0)
     calibration, thresholds = np.zeros((K, 2)), np.full(K, 0.5)
     cv_scores, cv_pred = {}, np.zeros((n, K), dtype=bool)
