@@ -245,3 +245,21 @@ def test_splitting_loads_punkt_without_the_rest_of_nltk():
             "print(nltk.tokenize.punkt.PunktSentenceTokenizer is PunktSentenceTokenizer, callable(nltk.download))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out == ["2 [] []", "True True"]
+
+
+def test_threads_splitting_their_first_text_at_once_share_one_punkt():
+    # Punkt loads with stand-in nltk packages in sys.modules: two loads at once would take
+    # each other's modules away. One thread loads it, the others wait and share it.
+    import subprocess
+    import sys
+
+    code = ("import sys, threading\nfrom slant.text.segment import _punkt\n"
+            "start, got, errors = threading.Barrier(8), [], []\n"
+            "def first():\n    start.wait()\n    try:\n        got.append(_punkt())\n"
+            "    except Exception as exc:\n        errors.append(repr(exc))\n"
+            "threads = [threading.Thread(target=first) for _ in range(8)]\n"
+            "[t.start() for t in threads]; [t.join() for t in threads]\n"
+            "print(len(got), len({id(m) for m in got}), errors, [m for m in sys.modules if m.startswith('nltk')], "
+            "got[0] is _punkt())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "8 1 [] [] True"

@@ -10,6 +10,7 @@ quoted speech, headlines, ellipses, "No. 5"). Documents and their readers are in
 """
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -76,6 +77,10 @@ _LEADING_PUNCT = re.compile(r"[\"'”’»)\]},;:]+")
 _PLAIN_BREAK = re.compile(r"([A-Za-z]{2,})[.?!](?:\s+\S+|[\"')\]])")
 
 
+_PUNKT_LOCK = threading.Lock()
+_PUNKT = {}  # "module": what `_punkt` loaded
+
+
 def _punkt():
     """The module ``nltk.tokenize.punkt``, without running ``nltk/__init__.py`` when nltk is
     not imported yet: that imports all of nltk, scipy.stats and scikit-learn with it (5 s
@@ -84,7 +89,19 @@ def _punkt():
     The packages ``nltk`` and ``nltk.tokenize`` are stood in by bare package modules while
     Punkt loads, then every nltk module this loaded leaves `sys.modules` again: a later
     ``import nltk`` loads nltk whole and as usual, and this Punkt keeps its own copies.
+    Loaded once: threads asking at the same time wait for the first (two loads at once
+    would each stand in the packages and take the other's modules out of `sys.modules`).
     """
+    module = _PUNKT.get("module")
+    if module is None:
+        with _PUNKT_LOCK:
+            module = _PUNKT.get("module")
+            if module is None:
+                module = _PUNKT["module"] = _load_punkt()
+    return module
+
+
+def _load_punkt():
     import importlib
     import importlib.machinery
     import importlib.util
