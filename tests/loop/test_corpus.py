@@ -105,6 +105,27 @@ def test_a_local_dask_cluster_gives_the_same_rows(analysed, corpus, default_mode
     assert dataset_rows(tmp_path / "dask") == dataset_rows(analysed[0])
 
 
+def test_the_profiler_stays_paused_until_the_last_slant_plugin_goes(default_model):
+    from distributed import Client, LocalCluster
+
+    from slant.loop.dask_worker import ModelPlugin
+
+    def profiling(dask_worker):
+        return [dask_worker.periodic_callbacks[n].is_running() for n in ("profile", "profile-cycle")]
+
+    first = ModelPlugin.for_model(default_model)
+    second = ModelPlugin("slant-model-second", first.blob, first.card, first.taxonomy_data)  # another model's plugin
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        for plugin in (first, second):
+            client.register_plugin(plugin, name=plugin.name)
+        assert list(client.run(profiling).values()) == [[False, False]]
+        client.unregister_worker_plugin(first.name)
+        assert list(client.run(profiling).values()) == [[False, False]]  # the second plugin is still there
+        client.unregister_worker_plugin(second.name)
+        assert list(client.run(profiling).values()) == [[True, True]]
+
+
 def test_local_processes_give_the_same_rows(analysed, corpus, default_model, tmp_path):
     result = analyze_corpus([corpus], model=default_model, out=tmp_path / "pool", partition_sentences=PARTITION_SENTENCES,
                             jobs=2)

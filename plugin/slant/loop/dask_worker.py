@@ -11,8 +11,9 @@ registered (`idempotent`) instead of loading a second copy, and another model ge
 
 While the plugin is registered it pauses the worker's statistical profiler: sampling
 every thread's stack every 10 ms (`distributed.worker.profile`) costs about a fifth of a
-partition's CPU on slant's Python-heavy code (benchmarks/bench_scale.py, docs/performance.md);
-`teardown` starts it again.
+partition's CPU on slant's Python-heavy code (benchmarks/bench_scale.py, docs/performance.md).
+The pause is the worker's, counted over its slant plugins: the last one's `teardown` starts
+the profiler again.
 """
 
 import gc
@@ -25,6 +26,9 @@ from slant._files import sha256_bytes
 
 __all__ = ["ModelPlugin", "run_partition"]
 
+# On the worker: [how many slant plugins paused its profiler, the callbacks the first stopped].
+_PAUSE = "_slant_profiler_pause"
+
 
 class ModelPlugin(WorkerPlugin):
     idempotent = True
@@ -35,7 +39,7 @@ class ModelPlugin(WorkerPlugin):
         self.card = card
         self.taxonomy_data = taxonomy_data
         self.model = None
-        self.paused = []
+        self.paused = False
 
     @staticmethod
     def name_for(model):
@@ -64,29 +68,47 @@ class ModelPlugin(WorkerPlugin):
         threadpool_limits(1)
         gc.collect()
         gc.freeze()
-        self.paused = pause_profiler(worker)
+        pause_profiler(worker)
+        self.paused = True
 
     def teardown(self, worker):
         self.model = None
-        for callback in self.paused:
-            callback.start()
-        self.paused = []
+        if self.paused:
+            resume_profiler(worker)
+        self.paused = False
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k not in ("model", "paused")}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, model=None, paused=[])
+        self.__dict__.update(state, model=None, paused=False)
 
 
 def pause_profiler(worker):
-    """Stop `worker`'s running profiler callbacks; return them, to start again later."""
-    callbacks = getattr(worker, "periodic_callbacks", {})
-    running = [callbacks[name] for name in ("profile", "profile-cycle")
-               if name in callbacks and callbacks[name].is_running()]
-    for callback in running:
-        callback.stop()
-    return running
+    """Stop `worker`'s running profiler callbacks, or count one more pause when a slant
+    plugin stopped them already; `resume_profiler` undoes one."""
+    pause = getattr(worker, _PAUSE, None)
+    if pause is None:
+        callbacks = getattr(worker, "periodic_callbacks", {})
+        running = [callbacks[name] for name in ("profile", "profile-cycle")
+                   if name in callbacks and callbacks[name].is_running()]
+        for callback in running:
+            callback.stop()
+        pause = [0, running]
+        setattr(worker, _PAUSE, pause)
+    pause[0] += 1
+
+
+def resume_profiler(worker):
+    """Undo one `pause_profiler`; the last starts the callbacks the first stopped again."""
+    pause = getattr(worker, _PAUSE, None)
+    if pause is None:
+        return
+    pause[0] -= 1
+    if pause[0] <= 0:
+        delattr(worker, _PAUSE)
+        for callback in pause[1]:
+            callback.start()
 
 
 def run_partition(plugin_name, items, spec, batch_size):
