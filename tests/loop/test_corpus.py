@@ -105,7 +105,7 @@ def test_a_local_dask_cluster_gives_the_same_rows(analysed, corpus, default_mode
     assert dataset_rows(tmp_path / "dask") == dataset_rows(analysed[0])
 
 
-def test_the_profiler_stays_paused_until_the_last_slant_plugin_goes(default_model):
+def test_the_profiler_pause_and_gc_thresholds_last_until_the_last_slant_plugin_goes(default_model):
     from distributed import Client, LocalCluster
 
     from slant.loop.dask_worker import ModelPlugin
@@ -113,17 +113,27 @@ def test_the_profiler_stays_paused_until_the_last_slant_plugin_goes(default_mode
     def profiling(dask_worker):
         return [dask_worker.periodic_callbacks[n].is_running() for n in ("profile", "profile-cycle")]
 
+    def thresholds():
+        import gc
+
+        return gc.get_threshold()
+
     first = ModelPlugin.for_model(default_model)
     second = ModelPlugin("slant-model-second", first.blob, first.card, first.taxonomy_data)  # another model's plugin
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
+        before = list(client.run(thresholds).values())
+        assert before[0][0] < 10_000
         for plugin in (first, second):
             client.register_plugin(plugin, name=plugin.name)
         assert list(client.run(profiling).values()) == [[False, False]]
+        assert list(client.run(thresholds).values()) == [(10_000, 10, 10)]  # young garbage collected less often
         client.unregister_worker_plugin(first.name)
         assert list(client.run(profiling).values()) == [[False, False]]  # the second plugin is still there
+        assert list(client.run(thresholds).values()) == [(10_000, 10, 10)]
         client.unregister_worker_plugin(second.name)
         assert list(client.run(profiling).values()) == [[True, True]]
+        assert list(client.run(thresholds).values()) == before
 
 
 def test_local_processes_give_the_same_rows(analysed, corpus, default_model, tmp_path):
