@@ -18,6 +18,12 @@ model is loaded and the cluster started before the clock starts):
 - bare: `SlantModel.predict` with explanations on the same sentences, pre-split, in one
   process (no reading, splitting, Arrow or Parquet).
 
+This machine's speed drifts by up to +-20 % over minutes (the same forked-pool run took
+105 s and 130 s a quarter of an hour apart), so a single dask-2 run against a single
+local-2 run measures the drift as much as the engines: `--pairs K` runs dask-2 and local-2
+K times, alternating which goes first (ABBA), and judges the median of the K ratios of
+back-to-back pairs.
+
 Prints sentences/s; targets (exit 1 when one is missed): dask-2 / dask-1 speed-up >= 1.7
 on 2 cores; dask-2 time / local-2 time <= 1.2; peak resident memory of each worker < 1 GB
 and flat (within 25% or 150 MB) across the sizes given. Also prints the ratio to the bare
@@ -30,6 +36,7 @@ import contextlib
 import json
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -170,6 +177,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", type=int, nargs="+", default=[100_000])
     ap.add_argument("--partition-size", type=int, default=5000)
+    ap.add_argument("--pairs", type=int, default=1,
+                    help="dask-2 / local-2 pairs run back to back, alternating the order; the median ratio is judged")
     ap.add_argument("--cache-dir", help="slant cache with the default model (default: a temporary one)")
     ap.add_argument("--cluster", choices=("commands", "local"), default="commands",
                     help="Dask workers as `dask scheduler`/`dask worker` processes (default) or a LocalCluster")
@@ -190,16 +199,32 @@ def main(argv=None):
             plain.unlink()
             part = args.partition_size
             d1 = in_spawned_process(_run_dask, corpus, tmp / f"d1-{n}", cache, 1, part, args.cluster)
-            d2 = in_spawned_process(_run_dask, corpus, tmp / f"d2-{n}", cache, 2, part, args.cluster)
-            loc = in_spawned_process(_run_local, corpus, tmp / f"l2-{n}", cache, 2, part)
+            pairs = []
+            for i in range(max(1, args.pairs)):
+                order = ("dask", "local") if i % 2 == 0 else ("local", "dask")
+                pair = {}
+                for which in order:
+                    if which == "dask":
+                        pair[which] = in_spawned_process(_run_dask, corpus, tmp / f"d2-{n}-{i}", cache, 2, part,
+                                                         args.cluster)
+                    else:
+                        pair[which] = in_spawned_process(_run_local, corpus, tmp / f"l2-{n}-{i}", cache, 2, part)
+                pairs.append(pair)
+            ratios = [p["dask"]["seconds"] / p["local"]["seconds"] for p in pairs]
+            d2 = sorted((p["dask"] for p in pairs), key=lambda r: r["seconds"])[len(pairs) // 2]  # the median run
+            loc = sorted((p["local"] for p in pairs), key=lambda r: r["seconds"])[len(pairs) // 2]
             bare = in_spawned_process(_run_bare, corpus, cache)
             assert d1["sentences"] == d2["sentences"] == loc["sentences"] == bare["sentences"], (d1, d2, loc, bare)
-            client = _client_cost(tmp / f"d2-{n}")
-            speedup, vs_local = d1["seconds"] / d2["seconds"], d2["seconds"] / loc["seconds"]
+            client = _client_cost(tmp / f"d2-{n}-0")
+            speedup, vs_local = d1["seconds"] / d2["seconds"], statistics.median(ratios)
             per_part = d1["compute"] / d1["tasks"]
             overhead = max(0.0, (d2["seconds"] * 2 - d2["compute"]) / d2["tasks"])
             peaks.append(max(d1["worker_peak_mb"], d2["worker_peak_mb"]))
             rate = lambda r: r["sentences"] / r["seconds"]
+            pair_line = "" if len(pairs) == 1 else (
+                f"  {len(pairs)} back-to-back pairs (dask-2 s / local-2 s, order alternating): "
+                + ", ".join(f"{p['dask']['seconds']:.1f}/{p['local']['seconds']:.1f} = {r:.2f}" for p, r in zip(pairs, ratios))
+                + f"; median {vs_local:.2f}\n")
             print(f"{n:,} sentences ({docs:,} documents, {d2['partitions']} partitions of ~{part:,}; Dask cluster: "
                   f"{args.cluster}); times include "
                   f"the workers' start-up (model + splitter loaded once per worker: {d1['startup']:.1f} s with 1, "
@@ -211,6 +236,7 @@ def main(argv=None):
                   f"  bare predict   {rate(bare):>7,.0f} sent/s ({bare['seconds']:.1f} s); dask-1 / bare {d1['seconds'] / bare['seconds']:.2f}\n"
                   f"  peak memory: worker {peaks[-1]:.0f} MB (target < 1024), client {d2['client_peak_mb']:.0f} MB, "
                   f"local client {loc['client_peak_mb']:.0f} MB\n"
+                  f"{pair_line}"
                   f"  per partition: compute {per_part:.2f} s, scheduler+transfer overhead {overhead:.3f} s, "
                   f"client read+write {client:.3f} s", flush=True)
             for machines in (1, 2, 4, 8, 16, 32, 64):
