@@ -131,9 +131,73 @@ def test_the_profiler_pause_and_gc_thresholds_last_until_the_last_slant_plugin_g
         client.unregister_worker_plugin(first.name)
         assert list(client.run(profiling).values()) == [[False, False]]  # the second plugin is still there
         assert list(client.run(thresholds).values()) == [(10_000, 10, 10)]
+        # The nanny fixed glibc's trim threshold (64 KiB): slant's setting is noted to be put back.
+        restore = client.run(lambda dask_worker: dask_worker._slant_profiler_pause[3])
+        assert list(restore.values()) == [{"mmap": 128 << 10, "trim": 65536}]
         client.unregister_worker_plugin(second.name)
         assert list(client.run(profiling).values()) == [[True, True]]
         assert list(client.run(thresholds).values()) == before
+        assert list(client.run(lambda dask_worker: hasattr(dask_worker, "_slant_profiler_pause")).values()) == [False]
+
+
+FAULTS = """
+import resource, sys
+import numpy as np
+from slant.loop.dask_worker import MALLOC_WHILE_RUNNING, glibc_thresholds
+if sys.argv[1] == "set":
+    assert glibc_thresholds(MALLOC_WHILE_RUNNING) == {"mmap": 128 << 10, "trim": 65536}
+np.ones(1 << 17).sum()  # a first 1 MiB array: heap grown once
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(200):
+    np.ones(1 << 17).sum()  # 1 MiB, allocated and freed as a batch's arrays are
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.parametrize("env", [{"MALLOC_TRIM_THRESHOLD_": "65536"}, {}])
+def test_a_fixed_trim_threshold_is_raised_while_slant_runs_and_nothing_else_is(env):
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    faults = {}
+    for how in ("leave", "set"):
+        if how == "set" and not env:
+            code = FAULTS.replace('== {"mmap": 128 << 10, "trim": 65536}', "is None")  # nothing fixed: untouched
+        else:
+            code = FAULTS
+        run = subprocess.run([sys.executable, "-c", code, how], env={**base, **env}, capture_output=True, text=True,
+                             timeout=120)
+        assert run.returncode == 0, run.stderr
+        faults[how] = int(run.stdout)
+    if env:
+        # 200 arrays of 256 pages: each mapped afresh with the fixed threshold, from the heap with slant's.
+        assert faults["leave"] > 200 * 200 and faults["set"] < 2000, faults
+    else:
+        assert faults["leave"] < 2000 and faults["set"] < 2000, faults  # glibc's adaptive thresholds already reuse
+
+
+def test_glibc_thresholds_change_nothing_without_mallopt(monkeypatch):
+    from slant.loop.dask_worker import MALLOC_WHILE_RUNNING, glibc_thresholds
+
+    class NoMallopt:  # a C library without mallopt (not glibc)
+        pass
+
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    assert glibc_thresholds(MALLOC_WHILE_RUNNING, libc=NoMallopt()) is None
+    calls = []
+
+    class Glibc:
+        def mallopt(self, param, value):
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "262144")
+    assert glibc_thresholds({"mmap": 1, "trim": 2}, libc=Glibc()) == {"mmap": 262144, "trim": 65536}
+    assert calls == [(-3, 1), (-1, 2)]
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    assert glibc_thresholds({"mmap": 1, "trim": 2}, libc=Glibc()) is None and len(calls) == 2
 
 
 def test_local_processes_give_the_same_rows(analysed, corpus, default_model, tmp_path):
