@@ -132,12 +132,12 @@ def test_the_profiler_pause_and_gc_thresholds_last_until_the_last_slant_plugin_g
         assert list(client.run(profiling).values()) == [[False, False]]  # the second plugin is still there
         assert list(client.run(thresholds).values()) == [(10_000, 10, 10)]
         # The nanny fixed glibc's trim threshold (64 KiB): slant's setting is noted to be put back.
-        restore = client.run(lambda dask_worker: dask_worker._slant_profiler_pause[3])
+        restore = client.run(lambda dask_worker: dask_worker._slant_tuning.malloc)
         assert list(restore.values()) == [{"mmap": 128 << 10, "trim": 65536}]
         client.unregister_worker_plugin(second.name)
         assert list(client.run(profiling).values()) == [[True, True]]
         assert list(client.run(thresholds).values()) == before
-        assert list(client.run(lambda dask_worker: hasattr(dask_worker, "_slant_profiler_pause")).values()) == [False]
+        assert list(client.run(lambda dask_worker: hasattr(dask_worker, "_slant_tuning")).values()) == [False]
 
 
 FAULTS = """

@@ -36,6 +36,7 @@ import ctypes
 import gc
 import json
 import os
+from dataclasses import dataclass
 
 from distributed import get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -44,10 +45,7 @@ from slant._files import sha256_bytes
 
 __all__ = ["ModelPlugin", "run_partition"]
 
-# On the worker: [how many slant plugins paused its profiler, the callbacks the first
-# stopped, the garbage collector's thresholds before the first, the malloc thresholds to
-# put back (None: untouched)].
-_PAUSE = "_slant_profiler_pause"
+_TUNING = "_slant_tuning"  # the worker's attribute holding its `WorkerTuning`
 GC_THRESHOLD = (10_000, 10, 10)
 MALLOC_WHILE_RUNNING = {"mmap": 4 << 20, "trim": 8 << 20}
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
@@ -58,18 +56,28 @@ def glibc_thresholds(values, *, libc=None):
     and return what to set to put back the ones the environment fixed, or None and change
     nothing where the environment fixed none (glibc then adapts them itself) or the C
     library is not glibc."""
-    fixed = os.environ.get("MALLOC_TRIM_THRESHOLD_")
-    if fixed is None or not fixed.strip().isdigit():
+    fixed = os.environ.get("MALLOC_TRIM_THRESHOLD_", "").strip()
+    mmap = os.environ.get("MALLOC_MMAP_THRESHOLD_", "").strip() or str(128 << 10)  # glibc's default
+    if not (fixed.isdigit() and mmap.isdigit()):
         return None
     try:
         libc = libc or ctypes.CDLL("libc.so.6")
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return None
-    before = {"mmap": int(os.environ.get("MALLOC_MMAP_THRESHOLD_", "").strip() or 128 << 10), "trim": int(fixed)}
+    before = {"mmap": int(mmap), "trim": int(fixed)}
     if not (mallopt(_M_MMAP_THRESHOLD, values["mmap"]) and mallopt(_M_TRIM_THRESHOLD, values["trim"])):
         return None
     return before
+
+
+@dataclass
+class WorkerTuning:
+    """What slant changed in a worker process, to put back when its last plugin goes."""
+    plugins: int  # slant plugins registered that asked for it
+    profiler: list  # the profiler callbacks stopped
+    gc_threshold: tuple  # the collector's thresholds before
+    malloc: dict = None  # glibc's thresholds to set back (None: untouched)
 
 
 class ModelPlugin(WorkerPlugin):
@@ -81,7 +89,7 @@ class ModelPlugin(WorkerPlugin):
         self.card = card
         self.taxonomy_data = taxonomy_data
         self.model = None
-        self.paused = False
+        self.tuned = False
 
     @staticmethod
     def name_for(model):
@@ -110,52 +118,52 @@ class ModelPlugin(WorkerPlugin):
         threadpool_limits(1)
         gc.collect()
         gc.freeze()
-        pause_profiler(worker)
-        self.paused = True
+        tune_worker(worker)
+        self.tuned = True
 
     def teardown(self, worker):
         self.model = None
-        if self.paused:
-            resume_profiler(worker)
-        self.paused = False
+        if self.tuned:
+            untune_worker(worker)
+        self.tuned = False
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k not in ("model", "paused")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("model", "tuned")}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, model=None, paused=False)
+        self.__dict__.update(state, model=None, tuned=False)
 
 
-def pause_profiler(worker):
+def tune_worker(worker):
     """Stop `worker`'s running profiler callbacks, raise the collector's thresholds to
-    `GC_THRESHOLD` and the allocator's to `MALLOC_WHILE_RUNNING`, or count one more pause
-    when a slant plugin did so already; `resume_profiler` undoes one."""
-    pause = getattr(worker, _PAUSE, None)
-    if pause is None:
+    `GC_THRESHOLD` and the allocator's to `MALLOC_WHILE_RUNNING`, or count one more plugin
+    when a slant plugin did so already; `untune_worker` undoes one."""
+    tuning = getattr(worker, _TUNING, None)
+    if tuning is None:
         callbacks = getattr(worker, "periodic_callbacks", {})
         running = [callbacks[name] for name in ("profile", "profile-cycle")
                    if name in callbacks and callbacks[name].is_running()]
         for callback in running:
             callback.stop()
-        pause = [0, running, gc.get_threshold(), glibc_thresholds(MALLOC_WHILE_RUNNING)]
+        tuning = WorkerTuning(0, running, gc.get_threshold(), glibc_thresholds(MALLOC_WHILE_RUNNING))
         gc.set_threshold(*GC_THRESHOLD)
-        setattr(worker, _PAUSE, pause)
-    pause[0] += 1
+        setattr(worker, _TUNING, tuning)
+    tuning.plugins += 1
 
 
-def resume_profiler(worker):
-    """Undo one `pause_profiler`; the last starts the callbacks the first stopped again
-    and puts the collector's and the allocator's thresholds back."""
-    pause = getattr(worker, _PAUSE, None)
-    if pause is None:
+def untune_worker(worker):
+    """Undo one `tune_worker`; the last starts the callbacks the first stopped again and
+    puts the collector's and the allocator's thresholds back."""
+    tuning = getattr(worker, _TUNING, None)
+    if tuning is None:
         return
-    pause[0] -= 1
-    if pause[0] <= 0:
-        delattr(worker, _PAUSE)
-        gc.set_threshold(*pause[2])
-        if pause[3] is not None:
-            glibc_thresholds(pause[3])
-        for callback in pause[1]:
+    tuning.plugins -= 1
+    if tuning.plugins <= 0:
+        delattr(worker, _TUNING)
+        gc.set_threshold(*tuning.gc_threshold)
+        if tuning.malloc is not None:
+            glibc_thresholds(tuning.malloc)
+        for callback in tuning.profiler:
             callback.start()
 
 

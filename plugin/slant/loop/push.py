@@ -158,6 +158,11 @@ class PushTarget:
         if self.columns is None:
             self.columns = tuple(data_columns(studio, self.project)) if self.project.task_count else ()
 
+    def import_tasks(self, studio, tasks):
+        """Import `tasks` into the project (noting its columns first, `read_columns`)."""
+        self.read_columns(studio)
+        import_tasks(studio, self.project, tasks, self.ledger)
+
 
 def push_target(studio, paths, *, project, taxonomy, batch_size, cache_dir, model=None):
     """Check `paths` (None: no files), then find or create the project, its review tab and
@@ -211,8 +216,7 @@ def push(studio, paths, *, project, taxonomy, model, batch_size=1000, cache_dir=
     for batch in _prefetched(batches):
         last = batch
         if batch.tasks:
-            target.read_columns(studio)
-            import_tasks(studio, target.project, batch.tasks, target.ledger)
+            target.import_tasks(studio, batch.tasks)
             new_tasks += len(batch.tasks)
             labels.update(batch.label_counts)
         if progress:
@@ -235,8 +239,7 @@ def push_selected(studio, paths, *, project, taxonomy, model, n, strategy="uncer
     labels = Counter()
     for i in range(0, len(selection.items), batch_size):
         tasks = tasks_with_predictions(selection.items[i:i + batch_size], model=model, taxonomy=taxonomy)
-        target.read_columns(studio)
-        import_tasks(studio, target.project, tasks, target.ledger)
+        target.import_tasks(studio, tasks)
         for t in tasks:
             for r in t["predictions"][0]["result"]:
                 if r["type"] == "choices":

@@ -22,7 +22,7 @@ from slant.loop.sample import choose
 from slant.model.slantmodel import Prediction
 from slant.studio.lsformat import PUSHED_KINDS, sentence_data
 from slant.studio.projects import ensure_audit_view
-from slant.studio.tasks import add_task_data, existing_slant_ids, import_tasks
+from slant.studio.tasks import add_task_data, existing_slant_ids
 
 __all__ = ["check_by", "push_corpus"]
 
@@ -134,12 +134,10 @@ def push_corpus(studio, directory, *, project, taxonomy, sample=None, strategy="
                 if r["type"] == "choices":
                     labels.update(taxonomy.id_for_name(name) for name in r["value"]["choices"])
             if len(batch) >= batch_size:
-                target.read_columns(studio)
-                import_tasks(studio, target.project, batch, target.ledger)
+                target.import_tasks(studio, batch)
                 new, batch = new + len(batch), []
         if batch:
-            target.read_columns(studio)
-            import_tasks(studio, target.project, batch, target.ledger)
+            target.import_tasks(studio, batch)
             new += len(batch)
     result = push_result(studio, target, manifest["model_version"], documents=manifest.get("documents", 0),
                          sentences=sum(s.population for s in samples[:1]), new_tasks=new, duplicates=duplicates,
